@@ -1,0 +1,242 @@
+"""The /v1 blueprint: authentication, API versions, parameter checking, idempotency, rendering.
+
+Views are thin: an `@operation` names Stripe's method and path, the parameters the emulator implements,
+and a handler that calls one resource function. Everything Stripe does around the call happens here once:
+
+* auth by secret key (each key its own account), `Stripe-Version`, `Stripe-Account` refused clearly;
+* the form body / query string decoded and checked against Stripe's parameter schema for the operation
+  (spec/params.json, generated from stripe-python): unknown parameters are `parameter_unknown`, those
+  Stripe has but the emulator does not implement get a 400 naming them;
+* mutations run in one transaction together with their events and the idempotency record;
+* `expand[]` and the reader's API version applied to the answer; `Request-Id` on every answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import orjson
+from flask import Blueprint, Flask, Response, current_app, g, request
+
+from emulator import ids, store as store_module
+from emulator.context import Ctx
+from emulator.errors import (AuthenticationError, IdempotencyError, InvalidRequestError, StripeError)
+from emulator.params import Coercer, decode_pairs, unsupported_paths
+from emulator.render import Renderer
+from emulator.resources import accounts
+from emulator.store import Store
+from emulator.versions import validate as validate_version
+
+bp = Blueprint("api", __name__)
+
+Handler = Callable[..., Any]
+_PLACEHOLDER = re.compile(r"\{[^}]+\}|<[^>]+>")
+
+
+def _normalize(method: str, path: str) -> str:
+    return f"{method} {_PLACEHOLDER.sub('{}', path)}"
+
+
+def _load_spec() -> dict[str, Any]:
+    raw = json.loads(resources.files("emulator").joinpath("spec/params.json").read_text())
+    return {_normalize(*key.split(" ", 1)): schema for key, schema in raw["operations"].items()}
+
+
+PARAM_SPEC: dict[str, Any] = _load_spec()
+ALWAYS_SUPPORTED = frozenset({"expand"})
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    coercer: Coercer | None
+    supported: frozenset[str]
+    publishable: bool
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(method: str, path: str, *, supports: Iterable[str] = (), publishable: bool = False,
+              schema: dict[str, Any] | None = None) -> Callable[[Handler], Handler]:
+    """Declare a Stripe API operation. `path` uses Flask syntax (`/v1/customers/<customer>`); `supports`
+    lists the dotted parameter names the emulator implements (a name covers everything below it).
+    `schema` is for operations stripe-python does not describe (the emulator's own helpers)."""
+
+    def register(handler: Handler) -> Handler:
+        spec = schema if schema is not None else PARAM_SPEC.get(_normalize(method, path))
+        if spec is None:
+            raise RuntimeError(f"No parameter schema for {method} {path}")
+        op = Operation(method, path, handler, Coercer(spec), frozenset(supports) | ALWAYS_SUPPORTED, publishable)
+        OPERATIONS.append(op)
+        return handler
+
+    return register
+
+
+class Raw:
+    """A handler result that is already a complete response body (no expand / versioning)."""
+
+    def __init__(self, body: dict[str, Any], status: int = 200) -> None:
+        self.body = body
+        self.status = status
+
+
+def register_routes(app: Flask) -> None:
+    """Attach every declared operation to the blueprint (called once per app)."""
+    import emulator.api.routes  # noqa: F401  (declares the operations)
+
+    by_rule: dict[str, dict[str, Operation]] = {}
+    for op in OPERATIONS:
+        by_rule.setdefault(op.path, {})[op.method] = op
+    for rule, methods in by_rule.items():
+        view = _make_view(methods)
+        bp.add_url_rule(rule, endpoint=rule, view_func=view, methods=list(methods))
+    app.register_blueprint(bp)
+
+
+def _make_view(methods: dict[str, Operation]) -> Callable[..., Response]:
+    def view(**path_args: str) -> Response:
+        return _dispatch(methods[request.method], path_args)
+
+    return view
+
+
+def _dispatch(op: Operation, path_args: dict[str, str]) -> Response:
+    ctx: Ctx = g.ctx
+    if g.key_kind == "pk" and not op.publishable:
+        raise AuthenticationError(
+            "This API call cannot be made with a publishable API key. Please use a secret API key. You can "
+            "find a list of your API keys at https://dashboard.stripe.com/account/apikeys.")
+    pairs = request.form.items(multi=True) if op.method == "POST" else request.args.items(multi=True)
+    raw = decode_pairs(list(pairs))
+    params = op.coercer.coerce(raw) if op.coercer else raw
+    unsupported = unsupported_paths(params, op.supported)
+    if unsupported:
+        name = unsupported[0]
+        raise InvalidRequestError(
+            f"The parameter {name} is accepted by Stripe but not implemented by stripe-portal-emulator yet. "
+            "Remove it from the request, or see the README's list of known differences.", param=name)
+    expand = params.pop("expand", None) or []
+    if op.method == "GET":
+        return _respond(ctx, op.handler(ctx, params, **path_args), expand)
+    idempotency_key = request.headers.get("Idempotency-Key")
+    fingerprint = _fingerprint(op, path_args, raw) if idempotency_key else ""
+    store = ctx.store
+    with store.transaction():
+        if idempotency_key:
+            replay = _replay(ctx, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay
+        try:
+            result = op.handler(ctx, params, **path_args)
+            response = _respond(ctx, result, expand)
+        except StripeError as error:
+            if not getattr(error, "persist", False):
+                raise
+            response = error_response(error)
+        if idempotency_key:
+            store.execute(
+                "INSERT OR REPLACE INTO idempotency_keys (account, key, fingerprint, status, body, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (ctx.account_id, idempotency_key, fingerprint, response.status_code, response.get_data(),
+                 ctx.now()))
+    return response
+
+
+def _fingerprint(op: Operation, path_args: dict[str, str], raw: dict[str, Any]) -> str:
+    payload = orjson.dumps([op.method, op.path, path_args, raw], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _replay(ctx: Ctx, key: str, fingerprint: str) -> Response | None:
+    """Stripe replays the stored status and body for the same key and parameters (kept 24 h)."""
+    row = ctx.store.execute(
+        "SELECT fingerprint, status, body, created FROM idempotency_keys WHERE account = ? AND key = ?",
+        (ctx.account_id, key)).fetchone()
+    if row is None:
+        return None
+    if row[3] < ctx.now() - current_app.config["IDEMPOTENCY_TTL_SECONDS"]:
+        return None
+    if row[0] != fingerprint:
+        raise IdempotencyError(
+            "Keys for idempotent requests can only be used with the same parameters they were first used "
+            f"with. Try using a key other than '{key}' if you meant to execute a different request.")
+    response = Response(row[2], status=row[1], mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Original-Request"] = g.request_id
+    return response
+
+
+def _respond(ctx: Ctx, result: Any, expand: list[str]) -> Response:
+    if isinstance(result, Raw):
+        return json_response(result.body, result.status)
+    return json_response(Renderer(ctx).render(result, expand))
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def error_response(error: StripeError) -> Response:
+    return json_response(error.to_dict(), error.http_status)
+
+
+# -- request set-up --------------------------------------------------------------------------------
+@bp.before_request
+def authenticate() -> None:
+    g.request_id = ids.new_id("req")
+    key = _api_key()
+    if key is None:
+        raise AuthenticationError(
+            "You did not provide an API key. You need to provide your API key in the Authorization header, "
+            "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See "
+            "https://stripe.com/docs/api#authentication for details, or we can help at "
+            "https://support.stripe.com/.")
+    parsed = accounts.parse_key(key)
+    if parsed is None:
+        masked = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else key
+        raise AuthenticationError(f"Invalid API Key provided: {masked}")
+    kind, suffix = parsed
+    if request.headers.get("Stripe-Account"):
+        raise InvalidRequestError(
+            "stripe-portal-emulator does not emulate Connect: remove the Stripe-Account header.",
+            param="Stripe-Account")
+    store = Store(store_module.connection_for(current_app.config["DATABASE"]))
+    account = accounts.get_or_create(store, suffix, current_app.config["API_VERSION"])
+    version_header = request.headers.get("Stripe-Version")
+    api_version = validate_version(version_header) if version_header else account.api_version
+    g.key_kind = kind
+    g.ctx = Ctx(store=store, account=account, api_version=api_version, request_id=g.request_id,
+                idempotency_key=request.headers.get("Idempotency-Key"),
+                base_url=current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/"),
+                settings=current_app.config)
+
+
+def _api_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[7:].strip() or None
+    if header.startswith("Basic "):
+        try:
+            decoded = base64.b64decode(header[6:]).decode()
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return decoded.split(":", 1)[0] or None
+    return None
+
+
+@bp.after_request
+def add_request_id(response: Response) -> Response:
+    response.headers["Request-Id"] = g.get("request_id") or ids.new_id("req")
+    response.headers["Stripe-Version"] = g.ctx.api_version if "ctx" in g else ""
+    return response

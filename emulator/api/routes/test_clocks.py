@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.api import operation
+from emulator.context import Ctx
+from emulator.resources import common, test_clocks
+
+BASE = "/v1/test_helpers/test_clocks"
+
+
+@operation("POST", BASE, supports=("frozen_time", "name"))
+def create_test_clock(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    return test_clocks.create(ctx, params)
+
+
+@operation("GET", BASE, supports=common.LIST_PARAMS)
+def list_test_clocks(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    return test_clocks.list_(ctx, params)
+
+
+@operation("GET", BASE + "/<test_clock>")
+def retrieve_test_clock(ctx: Ctx, params: dict[str, Any], test_clock: str) -> dict[str, Any]:
+    return test_clocks.retrieve(ctx, test_clock)
+
+
+@operation("DELETE", BASE + "/<test_clock>")
+def delete_test_clock(ctx: Ctx, params: dict[str, Any], test_clock: str) -> dict[str, Any]:
+    return test_clocks.delete(ctx, test_clock)
+
+
+@operation("POST", BASE + "/<test_clock>/advance", supports=("frozen_time",))
+def advance_test_clock(ctx: Ctx, params: dict[str, Any], test_clock: str) -> dict[str, Any]:
+    return test_clocks.advance(ctx, test_clock, params)

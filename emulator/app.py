@@ -1,0 +1,67 @@
+"""create_app(config): configuration, blueprints, error handlers. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from emulator import config as config_module, ids
+from emulator.errors import ApiError, InvalidRequestError, StripeError
+
+log = logging.getLogger("emulator")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the emulator's WSGI app over one SQLite file."""
+    app = Flask(__name__, template_folder=_templates_folder())
+    app.config.update(config_module.DEFAULTS)
+    app.config.update(config_module.from_environment())
+    app.config.update(config or {})
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if app.config.get("ID_SEED") is not None:
+        ids.seed(app.config["ID_SEED"])
+
+    from emulator.api import error_response, register_routes
+
+    register_routes(app)
+
+    @app.errorhandler(StripeError)
+    def stripe_error(error: StripeError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        if error.code in (404, 405):
+            return error_response(InvalidRequestError(
+                f"Unrecognized request URL ({request.method}: {request.path}). Please see "
+                "https://stripe.com/docs or we can help at https://support.stripe.com/.",
+                http_status=404))
+        if error.code == 413:
+            return error_response(InvalidRequestError("Request body too large.", http_status=413))
+        return error_response(InvalidRequestError(error.description or "Bad request",
+                                                  http_status=error.code or 400))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(ApiError(
+            f"stripe-portal-emulator hit an internal error ({type(error).__name__}: {error}). "
+            "This is a bug in the emulator; the request was rolled back."))
+
+    @app.after_request
+    def request_id_everywhere(response: Response) -> Response:
+        if "Request-Id" not in response.headers:
+            response.headers["Request-Id"] = g.get("request_id") or ids.new_id("req")
+        return response
+
+    return app
+
+
+def _templates_folder() -> str:
+    """Templates live at the repo's top level and ship inside the wheel as emulator/templates."""
+    from emulator.paths import data_dir
+
+    return str(data_dir("templates"))

@@ -1,0 +1,91 @@
+"""The `stripe-portal-emulator` command line (also `python -m emulator`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from emulator import config as config_module
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="stripe-portal-emulator")
+def cli() -> None:
+    """A local, offline emulator of Stripe Billing and the Stripe-hosted customer portal."""
+
+
+def _db_option(fn):  # type: ignore[no-untyped-def]
+    return click.option("--db", "database", default=config_module.DEFAULTS["DATABASE"], show_default=True,
+                        envvar="STRIPE_EMULATOR_DATABASE", help="SQLite file holding all state.")(fn)
+
+
+@cli.command()
+@click.option("--host", default=config_module.DEFAULTS["HOST"], show_default=True)
+@click.option("--port", default=config_module.DEFAULTS["PORT"], show_default=True, type=int)
+@_db_option
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes (gunicorn) sharing the SQLite file; 1 = one threaded process.")
+@click.option("--seed", "seed_name", type=click.Choice(["none", "demo"]), default="none", show_default=True,
+              help="Load a catalog from fixtures/ under the demo key before serving.")
+@click.option("--api-version", default=config_module.LATEST_API_VERSION, show_default=True,
+              help="Default API version of accounts created on first use of their key.")
+@click.option("--id-seed", default=None, help="Make object ids reproducible.")
+@click.option("--stripe-limits", is_flag=True, help="Apply Stripe's test-clock complexity limits.")
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def serve(host: str, port: int, database: str, workers: int, seed_name: str, api_version: str,
+          id_seed: str | None, stripe_limits: bool, verbose: bool) -> None:
+    """Start the emulator (ready when GET /v1/customers answers)."""
+    from emulator.app import create_app
+    from emulator.serving import serve as run_server
+    from emulator.store import forget_connections
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s")
+    settings = {"DATABASE": database, "API_VERSION": api_version, "ID_SEED": id_seed,
+                "STRIPE_LIMITS": stripe_limits, "HOST": host, "PORT": port}
+    app = create_app(settings)
+    if seed_name != "none":
+        from emulator.seed import seed_fixture
+
+        summary = seed_fixture(app, seed_name)
+        click.echo(summary)
+    forget_connections()
+    click.echo(f"stripe-portal-emulator listening on http://{host}:{port} (db {os.path.abspath(database)}, "
+               f"{workers} worker{'s' if workers > 1 else ''})")
+    click.echo(f"Point an SDK at it: stripe.api_base = 'http://{host}:{port}'; any key sk_test_<anything> "
+               f"is its own account; the demo catalog lives under {config_module.DEMO_SECRET_KEY}.")
+    sys.stdout.flush()
+    run_server(app, host, port, workers)
+
+
+@cli.command()
+@_db_option
+@click.argument("name", default="demo")
+def seed(database: str, name: str) -> None:
+    """Load a fixture catalog (default: demo) into the database under the demo key."""
+    from emulator.app import create_app
+    from emulator.seed import seed_fixture
+
+    click.echo(seed_fixture(create_app({"DATABASE": database}), name))
+
+
+@cli.command()
+@_db_option
+@click.confirmation_option(prompt="Delete every account, object and event in this database?")
+def reset(database: str) -> None:
+    """Delete the database file (and its WAL files) so the next start is empty."""
+    for suffix in ("", "-wal", "-shm"):
+        path = database + suffix
+        if os.path.exists(path):
+            os.remove(path)
+    click.echo(f"Removed {database}")
+
+
+def main() -> None:
+    cli(prog_name="stripe-portal-emulator")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""The event store: every state change records a Stripe event in the same transaction.
+
+An event keeps the object's JSON exactly as it was stored at that moment (the same bytes the store
+wrote, so recording costs no extra serialization) plus `previous_attributes` for `*.updated` events.
+Rendering for the API or a webhook endpoint applies that reader's API version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from emulator import ids
+from emulator.context import Ctx
+
+MISSING = object()
+
+
+def emit(ctx: Ctx, event_type: str, obj: dict[str, Any], *, previous_attributes: dict[str, Any] | None = None,
+         created: int | None = None, object_bytes: bytes | None = None) -> str:
+    """Record `event_type` for `obj` (its current state) and return the event id."""
+    event_id = ids.new_id("evt")
+    ctx.store.execute(
+        "INSERT INTO events (account, id, type, created, object_id, request_id, idempotency_key, object, "
+        "previous_attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ctx.account_id, event_id, event_type, created if created is not None else ctx.now(), obj["id"],
+         ctx.request_id, ctx.idempotency_key, object_bytes or orjson.dumps(obj),
+         orjson.dumps(previous_attributes) if previous_attributes is not None else None),
+    )
+    for listener in _listeners:
+        listener(ctx, event_id, event_type)
+    return event_id
+
+
+_listeners: list[Any] = []
+
+
+def on_event(listener: Any) -> Any:
+    """Register a callback run inside the transaction after each event (the webhook outbox uses it)."""
+    _listeners.append(listener)
+    return listener
+
+
+def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's `previous_attributes`: the old values of changed keys, nested objects compared key by
+    key (only changed sub-keys appear), arrays and lists included whole."""
+    changed: dict[str, Any] = {}
+    for key in before.keys() | after.keys():
+        old = before.get(key, None)
+        new = after.get(key, None)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and old.get("object") != "list" \
+                and "object" not in old:
+            changed[key] = previous_attributes(old, new)
+        else:
+            changed[key] = old
+    return changed
+
+
+def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:
+    """Build the event object (newest shape; the reader's Renderer downgrades it, data.object included)
+    from a stored row (id, type, created, request_id, idempotency_key, object, previous_attributes,
+    pending_webhooks)."""
+    event_id, event_type, created, request_id, idempotency_key, object_bytes, previous, pending = row
+    data: dict[str, Any] = {"object": orjson.loads(object_bytes)}
+    if previous is not None:
+        data["previous_attributes"] = orjson.loads(previous)
+    return {
+        "id": event_id,
+        "object": "event",
+        "api_version": api_version,
+        "created": created,
+        "data": data,
+        "livemode": False,
+        "pending_webhooks": pending,
+        "request": {"id": request_id, "idempotency_key": idempotency_key},
+        "type": event_type,
+    }

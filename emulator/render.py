@@ -1,0 +1,92 @@
+"""Turning stored objects into API answers: the reader's API version, then `expand[]`.
+
+Expansion follows Stripe's rules: dotted paths (`items.data.price.product`), `data.` on lists, arrays of
+ids expanded element by element, at most four levels, and a 400 for a path that cannot be expanded.
+Expanded objects are rendered in the same API version as the object holding them.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from emulator.context import Ctx
+from emulator.errors import InvalidRequestError
+from emulator.versions import downgrade
+
+MAX_EXPAND_DEPTH = 4
+EXPANDABLE: dict[str, frozenset[str]] = {
+    object_type: frozenset(paths)
+    for object_type, paths in json.loads(
+        resources.files("emulator").joinpath("spec/expandable.json").read_text()).items()
+}
+
+
+class Renderer:
+    """Renders objects for one reader (an API request or a webhook endpoint)."""
+
+    def __init__(self, ctx: Ctx, api_version: str | None = None) -> None:
+        self.ctx = ctx
+        self.api_version = api_version or ctx.api_version
+
+    def load(self, object_id: str) -> dict[str, Any] | None:
+        return self.ctx.store.get(self.ctx.account_id, object_id)
+
+    def version(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return downgrade(obj, self.api_version, self.load)
+
+    def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
+        """`obj` in the reader's version with every `expand` path replaced by the objects it names."""
+        result = self.version(obj)
+        for path in expand or ():
+            segments = path.split(".")
+            if len([s for s in segments if s != "data"]) > MAX_EXPAND_DEPTH:
+                raise InvalidRequestError(
+                    f"You cannot expand more than {MAX_EXPAND_DEPTH} levels of a property. Property: {path}",
+                    param="expand")
+            self._expand(result, segments, path, result.get("object"), "")
+        return result
+
+    def _expand(self, node: dict[str, Any], segments: list[str], full_path: str, owner: str | None,
+                inner: str) -> None:
+        head, rest = segments[0], segments[1:]
+        if node.get("object") in ("list", "search_result") and head == "data":
+            for item in node.get("data", []):
+                if rest:
+                    self._expand(item, rest, full_path, item.get("object"), "")
+            return
+        if head not in node:
+            raise _cannot_expand(head)
+        value = node[head]
+        field_path = f"{inner}{head}"
+        expandable = owner is not None and field_path in EXPANDABLE.get(owner, frozenset())
+        if isinstance(value, list):
+            node[head] = [self._expand_value(v, rest, full_path, expandable, head) for v in value]
+        else:
+            node[head] = self._expand_value(value, rest, full_path, expandable, head,
+                                            owner=owner, inner=field_path + ".")
+
+    def _expand_value(self, value: Any, rest: list[str], full_path: str, expandable: bool, name: str,
+                      owner: str | None = None, inner: str = "") -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            if not expandable:
+                raise _cannot_expand(name)
+            loaded = self.load(value)
+            if loaded is None:
+                return value
+            value = self.version(loaded)
+        if isinstance(value, dict):
+            if rest:
+                if "object" in value:
+                    self._expand(value, rest, full_path, value.get("object"), "")
+                else:
+                    self._expand(value, rest, full_path, owner, inner)
+            return value
+        raise _cannot_expand(name)
+
+
+def _cannot_expand(name: str) -> InvalidRequestError:
+    return InvalidRequestError(f"This property cannot be expanded ({name}).", param="expand")

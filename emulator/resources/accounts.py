@@ -1,0 +1,72 @@
+"""Accounts: each distinct secret key `sk_test_<suffix>` is its own isolated Stripe account, created on
+first use; `pk_test_<suffix>` is its publishable key. `GET /v1/account` answers with an account object."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from emulator import clock, ids
+from emulator.context import Account, Ctx
+from emulator.store import Store
+
+KEY_PATTERN = re.compile(r"^(sk|pk|rk)_test_([A-Za-z0-9_]{1,247})$")
+
+
+def parse_key(key: str) -> tuple[str, str] | None:
+    """("sk"|"pk"|"rk", suffix) for a test-mode key, else None."""
+    match = KEY_PATTERN.match(key)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def get_or_create(store: Store, suffix: str, default_version: str) -> Account:
+    """The account owning `sk_test_<suffix>`, created (in its own transaction) when first seen."""
+    secret = f"sk_test_{suffix}"
+    row = store.execute(
+        "SELECT id, secret_key, publishable_key, api_version, clock_offset, created FROM accounts "
+        "WHERE secret_key = ?", (secret,)).fetchone()
+    if row is None:
+        with store.transaction():
+            store.execute(
+                "INSERT OR IGNORE INTO accounts (id, secret_key, publishable_key, api_version, clock_offset, "
+                "created) VALUES (?, ?, ?, ?, 0, ?)",
+                (ids.new_id("acct"), secret, f"pk_test_{suffix}", default_version, clock.wall_now()))
+        row = store.execute(
+            "SELECT id, secret_key, publishable_key, api_version, clock_offset, created FROM accounts "
+            "WHERE secret_key = ?", (secret,)).fetchone()
+    return Account(*row)
+
+
+def set_clock_offset(store: Store, account_id: str, offset: int) -> None:
+    store.execute("UPDATE accounts SET clock_offset = ? WHERE id = ?", (offset, account_id))
+
+
+def retrieve(ctx: Ctx) -> dict[str, Any]:
+    """`GET /v1/account`: the account object for the key (integrations call it to check their keys)."""
+    account = ctx.account
+    return {
+        "id": account.id,
+        "object": "account",
+        "business_profile": {
+            "annual_revenue": None, "estimated_worker_count": None, "mcc": None,
+            "minority_owned_business_designation": None, "monthly_estimated_revenue": {"amount": 0, "currency": "usd"},
+            "name": "Stripe Portal Emulator", "product_description": None,
+            "specified_commercial_transactions_act_url": None, "support_address": None,
+            "support_email": None, "support_phone": None, "support_url": None, "url": None,
+        },
+        "business_type": None,
+        "capabilities": {"card_payments": "active", "transfers": "active"},
+        "charges_enabled": True,
+        "controller": {"type": "account"},
+        "country": "US",
+        "created": account.created,
+        "default_currency": "usd",
+        "details_submitted": True,
+        "email": "emulator@example.com",
+        "external_accounts": {"object": "list", "data": [], "has_more": False,
+                              "url": f"/v1/accounts/{account.id}/external_accounts"},
+        "metadata": {},
+        "payouts_enabled": True,
+        "tos_acceptance": {"date": None, "ip": None, "user_agent": None},
+        "type": "standard",
+    }

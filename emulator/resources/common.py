@@ -1,0 +1,159 @@
+"""Helpers every resource shares: lookups with Stripe's 404s, lists and cursors, metadata rules,
+and the create/update bookkeeping (store + event) in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from emulator import events
+from emulator.context import Ctx
+from emulator.errors import InvalidRequestError, ResourceMissingError
+
+MAX_METADATA_KEYS = 50
+MAX_METADATA_KEY_LENGTH = 40
+MAX_METADATA_VALUE_LENGTH = 500
+
+
+def require(ctx: Ctx, object_type: str, object_id: str, *, kind: str | None = None,
+            param: str | None = None, allow_deleted: bool = False) -> dict[str, Any]:
+    """Load an object of `object_type` or raise Stripe's `No such <kind>: '<id>'` (404)."""
+    obj = ctx.store.get(ctx.account_id, object_id, object_type) if isinstance(object_id, str) else None
+    if obj is None or (obj.get("deleted") and not allow_deleted):
+        raise ResourceMissingError(kind or object_type.replace("_", " "), str(object_id), param=param)
+    return obj
+
+
+def create(ctx: Ctx, obj: dict[str, Any], *, customer: str | None = None, owner: str | None = None,
+           event: str | None = None, created: int | None = None) -> dict[str, Any]:
+    """Store a new object and record its `<type>.created` event (or `event`), in the caller's transaction."""
+    data = ctx.store.insert(ctx.account_id, obj, customer=customer, owner=owner)
+    if event != "":
+        events.emit(ctx, event or f"{obj['object']}.created", obj, object_bytes=data, created=created)
+    return obj
+
+
+def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str | None = None,
+         customer: str | None = None, owner: str | None = None, created: int | None = None) -> dict[str, Any]:
+    """Persist `after` and, when anything changed, record `<type>.updated` with previous_attributes."""
+    data = ctx.store.update(ctx.account_id, after, customer=customer, owner=owner)
+    changed = events.previous_attributes(before, after)
+    if changed and event != "":
+        events.emit(ctx, event or f"{after['object']}.updated", after, previous_attributes=changed,
+                    object_bytes=data, created=created)
+    return after
+
+
+def delete(ctx: Ctx, obj: dict[str, Any], *, keep: bool = True, event: str | None = None) -> dict[str, Any]:
+    """Delete and record `<type>.deleted` (whose data.object is the object as it was). Returns Stripe's
+    `{id, object, deleted: true}`. `keep` leaves it retrievable as deleted, as Stripe does for customers."""
+    stub = {"id": obj["id"], "object": obj["object"], "deleted": True}
+    if keep:
+        ctx.store.mark_deleted(ctx.account_id, {**obj})
+    else:
+        ctx.store.remove(ctx.account_id, obj["id"])
+    if event != "":
+        events.emit(ctx, event or f"{obj['object']}.deleted", obj)
+    return stub
+
+
+# -- metadata ----------------------------------------------------------------------------------------
+def metadata_for_create(value: Any) -> dict[str, str]:
+    return apply_metadata({}, value)
+
+
+def apply_metadata(current: Mapping[str, str], value: Any, param: str = "metadata") -> dict[str, str]:
+    """Stripe's metadata update: `metadata=""` clears all, `metadata[k]=""` removes k, others set."""
+    if value is None:
+        return dict(current)
+    if value == "":
+        return {}
+    result = dict(current)
+    for key, item in value.items():
+        if item == "" or item is None:
+            result.pop(key, None)
+            continue
+        if len(key) > MAX_METADATA_KEY_LENGTH:
+            raise InvalidRequestError(
+                f"Metadata keys can have a maximum length of {MAX_METADATA_KEY_LENGTH} characters. "
+                f"Offending key: {key}", param=f"{param}[{key}]")
+        if "[" in key or "]" in key:
+            raise InvalidRequestError("Metadata keys may not contain '[' or ']'.", param=f"{param}[{key}]")
+        text = str(item)
+        if len(text) > MAX_METADATA_VALUE_LENGTH:
+            raise InvalidRequestError(
+                f"Metadata values can have a maximum length of {MAX_METADATA_VALUE_LENGTH} characters.",
+                param=f"{param}[{key}]")
+        result[key] = text
+    if len(result) > MAX_METADATA_KEYS:
+        raise InvalidRequestError(
+            f"Metadata can have a maximum of {MAX_METADATA_KEYS} keys.", param=param)
+    return result
+
+
+def unset(value: Any) -> bool:
+    """An emptyable parameter sent as "" means unset."""
+    return value == ""
+
+
+def or_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+# -- lists --------------------------------------------------------------------------------------------
+LIST_PARAMS = ("limit", "starting_after", "ending_before", "created")
+CREATED_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def list_objects(ctx: Ctx, object_type: str, params: Mapping[str, Any], url: str, *,
+                 where: str = "", args: tuple[Any, ...] = (),
+                 post_filter: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """Stripe's list envelope over one object type, newest first, with limit/starting_after/
+    ending_before/created, and optional SQL filters on the indexed columns."""
+    limit = params.get("limit", 10)
+    if not 1 <= limit <= 100:
+        raise InvalidRequestError(
+            "Invalid limit: must be an integer between 1 and 100", param="limit")
+    if params.get("starting_after") and params.get("ending_before"):
+        raise InvalidRequestError("You may only specify one of these parameters: ending_before, starting_after.",
+                                  param="ending_before", code="parameters_exclusive")
+    clauses = [where] if where else []
+    values = list(args)
+    created = params.get("created")
+    if created is not None:
+        if isinstance(created, Mapping):
+            for op, value in created.items():
+                clauses.append(f"created {CREATED_OPS[op]} ?")
+                values.append(value)
+        else:
+            clauses.append("created = ?")
+            values.append(created)
+    after_seq = before_seq = None
+    if params.get("starting_after"):
+        after_seq = _cursor(ctx, object_type, params["starting_after"], "starting_after")
+    if params.get("ending_before"):
+        before_seq = _cursor(ctx, object_type, params["ending_before"], "ending_before")
+    fetch = None if post_filter else limit + 1
+    rows = ctx.store.select(ctx.account_id, object_type, where=" AND ".join(clauses), args=tuple(values),
+                            limit=fetch, after_seq=after_seq, before_seq=before_seq)
+    if post_filter:
+        rows = [row for row in rows if post_filter(row)]
+    if before_seq is not None:
+        has_more = len(rows) > limit
+        data = rows[-limit:] if has_more else rows
+    else:
+        has_more = len(rows) > limit
+        data = rows[:limit]
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def _cursor(ctx: Ctx, object_type: str, object_id: str, param: str) -> int:
+    seq = ctx.store.seq_of(ctx.account_id, object_id)
+    if seq is None:
+        raise ResourceMissingError(object_type.replace("_", " "), object_id, param=param)
+    return seq
+
+
+def embedded_list(data: list[dict[str, Any]], url: str) -> dict[str, Any]:
+    """A list embedded in an object (subscription items, invoice lines) carries total_count."""
+    return {"object": "list", "data": data, "has_more": False, "total_count": len(data), "url": url}

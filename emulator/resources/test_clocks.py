@@ -1,0 +1,99 @@
+"""Test clocks (`/v1/test_helpers/test_clocks`): per-customer simulated time.
+
+Customers created with `test_clock` (and everything they own) live at the clock's `frozen_time`. Advancing
+moves the clock forward; the lifecycle engine registered in ADVANCE_HOOKS runs every transition due up to the
+new time, in order, exactly as Stripe would have done them live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from emulator import ids
+from emulator.context import Ctx
+from emulator.errors import InvalidRequestError
+from emulator.resources import common
+
+OBJECT = "test_helpers.test_clock"
+DELETES_AFTER_SECONDS = 30 * 86400  # the guide's 30 days; Stripe's API example shows 7 (UNCONFIRMED)
+MAX_ADVANCE_WITHOUT_SUBSCRIPTIONS = 2 * 366 * 86400
+
+# fn(ctx, clock, target_time): run everything due on the clock's objects up to target_time.
+ADVANCE_HOOKS: list[Callable[[Ctx, dict[str, Any], int], None]] = []
+# fn(ctx, clock) -> the latest frozen_time the clock may advance to (Stripe: two shortest intervals).
+ADVANCE_LIMITS: list[Callable[[Ctx, dict[str, Any]], int | None]] = []
+# fn(ctx, clock): delete what lives on the clock (customers, subscriptions) before the clock goes.
+DELETE_HOOKS: list[Callable[[Ctx, dict[str, Any]], None]] = []
+
+
+def require(ctx: Ctx, clock_id: str, param: str | None = None) -> dict[str, Any]:
+    return common.require(ctx, OBJECT, clock_id, kind="test_helpers.test_clock", param=param)
+
+
+def require_usable(ctx: Ctx, clock_id: str) -> dict[str, Any]:
+    """The clock a new customer joins; refused while it is advancing, as Stripe does."""
+    clock = require(ctx, clock_id, param="test_clock")
+    if clock["status"] == "advancing":
+        raise InvalidRequestError("The test clock is advancing; wait until it is ready.", param="test_clock")
+    return clock
+
+
+def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/test_helpers/test_clocks`: frozen_time may be in the past or the future."""
+    created = ctx.now()
+    clock = {
+        "id": ids.new_id("clock"),
+        "object": OBJECT,
+        "created": created,
+        "deletes_after": created + DELETES_AFTER_SECONDS,
+        "frozen_time": params["frozen_time"],
+        "livemode": False,
+        "name": params.get("name"),
+        "status": "ready",
+        "status_details": {},
+    }
+    return common.create(ctx, clock, event="test_helpers.test_clock.created", created=created)
+
+
+def retrieve(ctx: Ctx, clock_id: str) -> dict[str, Any]:
+    return require(ctx, clock_id)
+
+
+def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    return common.list_objects(ctx, OBJECT, params, "/v1/test_helpers/test_clocks")
+
+
+def delete(ctx: Ctx, clock_id: str) -> dict[str, Any]:
+    """Deleting a clock deletes its customers and cancels their subscriptions."""
+    clock = require(ctx, clock_id)
+    for hook in DELETE_HOOKS:
+        hook(ctx, clock)
+    return common.delete(ctx, clock, keep=False, event="test_helpers.test_clock.deleted")
+
+
+def advance(ctx: Ctx, clock_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST .../advance`: forward only, within Stripe's limit; emits advancing, runs the engine, emits
+    ready. The advance completes before the answer returns (status `ready` at once)."""
+    clock = require(ctx, clock_id)
+    target = params["frozen_time"]
+    if clock["status"] == "advancing":
+        raise InvalidRequestError("The test clock is already advancing; wait until it is ready.",
+                                  param="frozen_time")
+    if target <= clock["frozen_time"]:
+        raise InvalidRequestError(
+            "The frozen_time must be after the test clock's current frozen_time "
+            f"({clock['frozen_time']}).", param="frozen_time")
+    limits = [limit for limit in (fn(ctx, clock) for fn in ADVANCE_LIMITS) if limit is not None]
+    latest = min(limits) if limits else clock["frozen_time"] + MAX_ADVANCE_WITHOUT_SUBSCRIPTIONS
+    if target > latest:
+        raise InvalidRequestError(
+            "Cannot advance the test clock more than two intervals of its shortest subscription interval "
+            f"at a time (at most to {latest}).", param="frozen_time")
+    advancing = {**clock, "status": "advancing", "status_details": {"advancing": {"target_frozen_time": target}}}
+    common.save(ctx, clock, advancing, event="test_helpers.test_clock.advancing")
+    for hook in ADVANCE_HOOKS:
+        hook(ctx, advancing, target)
+    ready = {**advancing, "frozen_time": target, "status": "ready", "status_details": {}}
+    common.save(ctx, advancing, ready, event="test_helpers.test_clock.ready")
+    return ready

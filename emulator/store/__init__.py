@@ -1,0 +1,182 @@
+"""The SQLite store: one file holds every account's objects, events, idempotency keys and deliveries.
+
+Objects are kept as JSON documents (orjson bytes) in one `objects` table keyed by (account, id), with the
+few columns lists filter on (object type, customer, owner, created). Insertion order (`seq`) gives Stripe's
+newest-first list order even when many objects share a `created` second. Hot paths use plain sqlite3
+statements; sqlite-utils runs the migrations and is available for ad-hoc work.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from emulator.store.migrations import migrate
+
+_local = threading.local()
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open the database with the settings the emulator relies on (WAL so readers never block the
+    writer, a busy timeout so gunicorn workers queue for the write lock instead of failing)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    with _migrate_lock:
+        if path not in _migrated or path == ":memory:":
+            migrate(sqlite_utils.Database(conn))
+            _migrated.add(path)
+    return conn
+
+
+def connection_for(path: str) -> sqlite3.Connection:
+    """A connection per thread and database path, reused across requests on a keep-alive connection."""
+    cache: dict[str, sqlite3.Connection] | None = getattr(_local, "connections", None)
+    if cache is None:
+        cache = _local.connections = {}
+    conn = cache.get(path)
+    if conn is None:
+        conn = cache[path] = connect(path)
+    return conn
+
+
+def forget_connections() -> None:
+    """Close this thread's cached connections (tests that delete or reset the file call it)."""
+    cache: dict[str, sqlite3.Connection] = getattr(_local, "connections", {}) or {}
+    for conn in cache.values():
+        conn.close()
+    cache.clear()
+    _migrated.clear()
+
+
+class Store:
+    """Typed access to one database connection. Every method is scoped by account id."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._depth = 0
+
+    # -- transactions ------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE takes the write lock up front, so two processes never
+        interleave a read-modify-write). Nested use joins the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self.conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self.conn.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    # -- objects ------------------------------------------------------------------------------
+    def get(self, account: str, object_id: str, object_type: str | None = None) -> dict[str, Any] | None:
+        """The stored object, or None. A deleted object is returned as Stripe's {id, object, deleted}."""
+        row = self.conn.execute(
+            "SELECT object, deleted, data FROM objects WHERE account = ? AND id = ?", (account, object_id)
+        ).fetchone()
+        if row is None or (object_type is not None and row[0] != object_type):
+            return None
+        obj = orjson.loads(row[2])
+        if row[1]:
+            obj["deleted"] = True
+        return obj
+
+    def insert(self, account: str, obj: dict[str, Any], *, customer: str | None = None,
+               owner: str | None = None) -> bytes:
+        data = orjson.dumps(obj)
+        self.conn.execute(
+            "INSERT INTO objects (account, id, object, created, customer, owner, deleted, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+            (account, obj["id"], obj["object"], obj.get("created", 0), customer, owner, data),
+        )
+        return data
+
+    def exists(self, account: str, object_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM objects WHERE account = ? AND id = ?",
+                                 (account, object_id)).fetchone() is not None
+
+    def update(self, account: str, obj: dict[str, Any], *, customer: str | None = None,
+               owner: str | None = None) -> bytes:
+        data = orjson.dumps(obj)
+        self.conn.execute(
+            "UPDATE objects SET data = ?, customer = COALESCE(?, customer), owner = COALESCE(?, owner) "
+            "WHERE account = ? AND id = ?",
+            (data, customer, owner, account, obj["id"]),
+        )
+        return data
+
+    def mark_deleted(self, account: str, obj: dict[str, Any]) -> None:
+        """Stripe keeps deleted customers/products retrievable as {id, object, deleted: true}."""
+        self.conn.execute("UPDATE objects SET deleted = 1, data = ? WHERE account = ? AND id = ?",
+                          (orjson.dumps(obj), account, obj["id"]))
+
+    def remove(self, account: str, object_id: str) -> None:
+        self.conn.execute("DELETE FROM objects WHERE account = ? AND id = ?", (account, object_id))
+
+    def seq_of(self, account: str, object_id: str) -> int | None:
+        row = self.conn.execute("SELECT seq FROM objects WHERE account = ? AND id = ?",
+                                (account, object_id)).fetchone()
+        return row[0] if row else None
+
+    def select(self, account: str, object_type: str, *, where: str = "", args: tuple[Any, ...] = (),
+               limit: int | None = None, after_seq: int | None = None, before_seq: int | None = None,
+               oldest_first: bool = False, include_deleted: bool = False) -> list[dict[str, Any]]:
+        """Objects of one type, newest first (or oldest first), optionally around a cursor."""
+        sql = ["SELECT data FROM objects WHERE account = ? AND object = ?"]
+        values: list[Any] = [account, object_type]
+        if not include_deleted:
+            sql.append("AND deleted = 0")
+        if where:
+            sql.append("AND " + where)
+            values.extend(args)
+        if after_seq is not None:
+            sql.append("AND seq < ?")
+            values.append(after_seq)
+        if before_seq is not None:
+            sql.append("AND seq > ?")
+            values.append(before_seq)
+        sql.append("ORDER BY seq " + ("ASC" if oldest_first or before_seq is not None else "DESC"))
+        if limit is not None:
+            sql.append("LIMIT ?")
+            values.append(limit)
+        rows = self.conn.execute(" ".join(sql), values).fetchall()
+        objects = [orjson.loads(row[0]) for row in rows]
+        if before_seq is not None and not oldest_first:
+            objects.reverse()
+        return objects
+
+    def count(self, account: str, object_type: str, *, where: str = "", args: tuple[Any, ...] = ()) -> int:
+        sql = "SELECT COUNT(*) FROM objects WHERE account = ? AND object = ? AND deleted = 0"
+        if where:
+            sql += " AND " + where
+        return self.conn.execute(sql, (account, object_type, *args)).fetchone()[0]
+
+    # -- key/value rows in other tables ---------------------------------------------------------
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, args)

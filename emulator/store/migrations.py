@@ -1,0 +1,93 @@
+"""Append-only schema migrations. Never edit one that has shipped; add a new one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_core(db: sqlite_utils.Database) -> None:
+    _run(db, """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            secret_key TEXT NOT NULL UNIQUE,
+            publishable_key TEXT NOT NULL UNIQUE,
+            api_version TEXT NOT NULL,
+            clock_offset INTEGER NOT NULL DEFAULT 0,
+            created INTEGER NOT NULL,
+            settings BLOB
+        );
+        CREATE TABLE objects (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            id TEXT NOT NULL,
+            object TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            customer TEXT,
+            owner TEXT,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            data BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX objects_account_id ON objects (account, id);
+        CREATE INDEX objects_account_type ON objects (account, object, seq);
+        CREATE INDEX objects_customer ON objects (account, customer, object, seq) WHERE customer IS NOT NULL;
+        CREATE INDEX objects_owner ON objects (account, owner, object, seq) WHERE owner IS NOT NULL;
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            id TEXT NOT NULL UNIQUE,
+            type TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            object_id TEXT NOT NULL,
+            request_id TEXT,
+            idempotency_key TEXT,
+            object BLOB NOT NULL,
+            previous_attributes BLOB
+        );
+        CREATE INDEX events_account ON events (account, seq);
+        CREATE INDEX events_account_type ON events (account, type, seq);
+        CREATE TABLE idempotency_keys (
+            account TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            created INTEGER NOT NULL,
+            PRIMARY KEY (account, key)
+        );
+        """)
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    # executescript() would COMMIT the migration's transaction half-way; run statement by statement.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Apply every migration not yet recorded in `_migrations`, each in its own transaction."""
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    applied = {row[0] for row in db.execute("SELECT name FROM _migrations").fetchall()}
+    for name, fn in MIGRATIONS:
+        if name in applied:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if db.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchone() is None:
+                fn(db)
+                db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, datetime('now'))", [name])
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")

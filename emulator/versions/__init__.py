@@ -1,0 +1,96 @@
+"""API versions: objects are built in the newest shape; older shapes come from a chain of transforms.
+
+Each change is registered with the version that introduced it and the object types it touches. To render
+for version V, every change newer than V is undone, newest first. The same chain renders API responses
+(the request's Stripe-Version, else the account default) and webhook payloads (the endpoint's version).
+Request-side changes (parameters older versions accepted) live beside the resources that accept them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from emulator.config import LATEST_API_VERSION
+from emulator.errors import InvalidRequestError
+
+Resolver = Callable[[str], "dict[str, Any] | None"]
+Transform = Callable[[dict[str, Any], Resolver], dict[str, Any]]
+_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.([a-z]+))?$")
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    version: str
+    object_types: frozenset[str]
+    undo: Transform
+    description: str
+
+
+CHANGES: list[VersionChange] = []
+
+
+def change(version: str, *object_types: str, description: str = "") -> Callable[[Transform], Transform]:
+    """Register a transform that turns an object of `object_types` from `version`'s shape into the shape
+    of the version just before it."""
+
+    def register(fn: Transform) -> Transform:
+        CHANGES.append(VersionChange(version, frozenset(object_types), fn, description or (fn.__doc__ or "")))
+        CHANGES.sort(key=lambda c: c.version, reverse=True)
+        return fn
+
+    return register
+
+
+def version_date(version: str) -> str:
+    return version[:10]
+
+
+def validate(version: str) -> str:
+    """Accept Stripe's version strings (`2023-08-16`, `2025-03-31.basil`); reject anything else."""
+    match = _VERSION.match(version.strip())
+    if not match or match.group(1) < "2011-01-01" or match.group(1) > version_date(LATEST_API_VERSION):
+        raise InvalidRequestError(
+            f"Invalid Stripe API version: {version}. Versions look like '{LATEST_API_VERSION}'; "
+            f"the newest this emulator knows is {LATEST_API_VERSION}.",
+            param="Stripe-Version")
+    return version.strip()
+
+
+def _no_resolver(object_id: str) -> None:
+    return None
+
+
+def downgrade(obj: Any, version: str, resolve: Resolver = _no_resolver) -> Any:
+    """Render `obj` (newest shape, possibly with nested and expanded objects) in `version`'s shape.
+    `resolve` loads an object by id for changes that embedded what newer versions only reference."""
+    target = version_date(version)
+    pending = [c for c in CHANGES if version_date(c.version) > target]
+    if not pending:
+        return obj
+    return _walk(obj, pending, resolve)
+
+
+def _walk(value: Any, pending: list[VersionChange], resolve: Resolver) -> Any:
+    if isinstance(value, list):
+        return [_walk(item, pending, resolve) for item in value]
+    if not isinstance(value, dict):
+        return value
+    result = {key: _walk(item, pending, resolve) for key, item in value.items()}
+    object_type = result.get("object")
+    if object_type is not None and not result.get("deleted"):
+        for version_change in pending:
+            if object_type in version_change.object_types:
+                result = version_change.undo(result, resolve)
+    return result
+
+
+def is_before(version: str, reference: str) -> bool:
+    """True when `version` predates `reference` (by date; Stripe versions order by their date)."""
+    return version_date(version) < version_date(reference)
+
+
+# Importing the change modules registers them.
+from emulator.versions import changes  # noqa: E402,F401
