@@ -25,8 +25,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ids.seed(app.config["ID_SEED"])
 
     from emulator.api import error_response, register_routes
+    from emulator.dashboard import control
+    from emulator.webhooks import delivery
 
     register_routes(app)
+    app.register_blueprint(control.bp)
+
+    @app.before_request
+    def start_background_workers() -> None:
+        # Started lazily so each gunicorn worker process (forked after create_app) runs its own.
+        delivery.ensure_worker(app.config["DATABASE"], app.config)
 
     @app.errorhandler(StripeError)
     def stripe_error(error: StripeError) -> Response:

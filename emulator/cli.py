@@ -83,6 +83,25 @@ def reset(database: str) -> None:
     click.echo(f"Removed {database}")
 
 
+@cli.command()
+@click.option("--forward-to", "-f", default=None, help="URL to POST each event to, signed like Stripe.")
+@click.option("--api-key", default=config_module.DEMO_SECRET_KEY, show_default=True, envvar="STRIPE_API_KEY",
+              help="Whose events to listen to.")
+@click.option("--api-base", default=f"http://127.0.0.1:{config_module.DEFAULTS['PORT']}", show_default=True,
+              help="The running emulator.")
+@click.option("--events", "-e", default=None, help="Comma-separated event types to pass (default: all).")
+@click.option("--secret", default=None, help="Signing secret to use (default: a new whsec_ printed at start).")
+def listen(forward_to: str | None, api_key: str, api_base: str, events: str | None, secret: str | None) -> None:
+    """Print events as they happen and forward them to a local webhook handler (like `stripe listen`)."""
+    from emulator.listen import run
+
+    wanted = {name.strip() for name in events.split(",")} if events else None
+    try:
+        run(api_base, api_key, forward_to, secret, wanted, echo=lambda line: click.echo(line, nl=True))
+    except KeyboardInterrupt:
+        pass
+
+
 def main() -> None:
     cli(prog_name="stripe-portal-emulator")
 

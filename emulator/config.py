@@ -22,6 +22,16 @@ DEFAULTS: dict[str, Any] = {
     "IDEMPOTENCY_TTL_SECONDS": 24 * 3600,
     # The base URL put into hosted pages links (portal sessions, hosted invoices); None = from the request.
     "PUBLIC_URL": None,
+    # Webhooks: "background" (a worker thread sends after the API answers), "sync" (sent before the API
+    # answer returns; deterministic tests) or "off" (queued and listed, never sent).
+    "WEBHOOK_DELIVERY": "background",
+    "WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    # Retries after a non-2xx answer or a timeout: base * 2^(attempt-1) seconds, capped, at most N attempts.
+    "WEBHOOK_RETRY_BASE_SECONDS": 2.0,
+    "WEBHOOK_RETRY_MAX_SECONDS": 300.0,
+    "WEBHOOK_MAX_ATTEMPTS": 10,
+    # Deliver to public internet hosts too (by default only loopback and private networks).
+    "ALLOW_PUBLIC_WEBHOOK_URLS": False,
 }
 
 
@@ -36,6 +46,8 @@ def from_environment() -> dict[str, Any]:
             found[key] = raw.lower() in {"1", "true", "yes", "on"}
         elif isinstance(default, int):
             found[key] = int(raw)
+        elif isinstance(default, float):
+            found[key] = float(raw)
         else:
             found[key] = raw
     return found

@@ -1,8 +1,8 @@
 """Object ids and secrets.
 
 Object ids look like Stripe's (`cus_` + 14 characters, most others + 24). They come from a per-process
-generator that is either seeded (reproducible runs) or drawn from os.urandom; the process id is mixed in
-so gunicorn workers never collide. Secrets (webhook signing secrets, portal tokens, client secrets)
+generator seeded from os.urandom (or from ID_SEED for reproducible runs, with the process id mixed in) and
+reseeded in every forked worker, so gunicorn workers never collide. Secrets (webhook signing secrets, portal tokens, client secrets)
 always come from the `secrets` module and are never seeded.
 """
 
@@ -21,19 +21,29 @@ _LENGTHS = {"cus": 14, "prod": 14, "acct": 16, "req": 14, "clock": 24, "promo": 
 _DEFAULT_LENGTH = 24
 
 _lock = threading.Lock()
-_rng: random.Random = random.SystemRandom()
+_rng = random.Random(os.urandom(32))
+_seeded: int | str | None = None
 
 
 def seed(value: int | str | None) -> None:
-    """Make object ids reproducible (None restores os.urandom)."""
-    global _rng
+    """Make object ids reproducible (None draws a fresh seed from os.urandom)."""
+    global _rng, _seeded
     with _lock:
-        _rng = random.SystemRandom() if value is None else random.Random(f"{value}:{os.getpid()}")
+        _seeded = value
+        _rng = random.Random(os.urandom(32)) if value is None else random.Random(f"{value}:{os.getpid()}")
+
+
+def _reseed_after_fork() -> None:
+    # gunicorn forks workers from one parent: each child needs its own id stream.
+    seed(_seeded)
+
+
+os.register_at_fork(after_in_child=_reseed_after_fork)
 
 
 def random_chars(length: int) -> str:
     with _lock:
-        return "".join(_rng.choice(ALPHABET) for _ in range(length))
+        return "".join(_rng.choices(ALPHABET, k=length))
 
 
 def new_id(prefix: str, length: int | None = None) -> str:
@@ -53,4 +63,4 @@ def new_secret(prefix: str, nbytes: int = 24) -> str:
 def coupon_code(length: int = 8) -> str:
     """Stripe's generated coupon ids are 8 upper-case letters and digits."""
     with _lock:
-        return "".join(_rng.choice(string.ascii_uppercase + string.digits) for _ in range(length))
+        return "".join(_rng.choices(string.ascii_uppercase + string.digits, k=length))

@@ -1,8 +1,8 @@
-"""Serving the app: a threaded Werkzeug server for one process, gunicorn for `--workers N > 1`.
+"""Serving the app: emulator.http_server for one process, gunicorn for `--workers N > 1`.
 
-The single-process server speaks HTTP/1.1 keep-alive (the SDKs reuse connections) with TCP_NODELAY on
-every accepted socket: http.server writes the headers and the body separately, and without NODELAY the
-second write waits for the client's delayed ACK (~40 ms per request).
+FastRequestHandler is kept for Werkzeug-based set-ups (benchmark comparisons): http.server writes the
+headers and the body separately, and without TCP_NODELAY the second write waits for the client's delayed
+ACK (~40 ms per request).
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import socket
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
+
+from emulator.http_server import WSGIServer
 
 log = logging.getLogger("emulator.serving")
 
@@ -34,9 +36,9 @@ class FastRequestHandler(WSGIRequestHandler):
             super().log_request(code, size)
 
 
-def build_server(app: Flask, host: str, port: int) -> BaseWSGIServer:
+def build_server(app: Flask, host: str, port: int) -> WSGIServer:
     """A ready (bound) threaded server; call serve_forever() on it."""
-    return make_server(host, port, app, threaded=True, request_handler=FastRequestHandler)
+    return WSGIServer(app, host, port)
 
 
 def serve(app: Flask, host: str, port: int, workers: int = 1) -> None:

@@ -67,9 +67,17 @@ class LiveEmulator:
         os.unlink(self.log.name)
 
 
+# Fast webhook retries so retry behaviour is testable in a second, not minutes.
+FAST_WEBHOOKS = {
+    "STRIPE_EMULATOR_WEBHOOK_RETRY_BASE_SECONDS": "0.1",
+    "STRIPE_EMULATOR_WEBHOOK_RETRY_MAX_SECONDS": "0.5",
+    "STRIPE_EMULATOR_WEBHOOK_TIMEOUT_SECONDS": "2",
+}
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveEmulator]:
-    live = LiveEmulator(str(tmp_path_factory.mktemp("db") / "emulator.sqlite3"))
+    live = LiveEmulator(str(tmp_path_factory.mktemp("db") / "emulator.sqlite3"), env=FAST_WEBHOOKS)
     yield live
     live.stop()
 

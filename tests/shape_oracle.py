@@ -245,7 +245,11 @@ class _Converter:
             out["required"] = list(schema["required"])
         if props:
             out["properties"] = {key: self.node(sub) for key, sub in props.items()}
-        if isinstance(addl, dict):
+        if addl == {}:
+            # Deliberate difference from check_shape.py: `{}` means "any value", null included. Stripe sends
+            # nulls in event.data.previous_attributes (a field that was null before an update).
+            out["additionalProperties"] = True
+        elif isinstance(addl, dict):
             out["additionalProperties"] = self.node(addl)
         elif addl is not True:
             out["additionalProperties"] = False
@@ -325,8 +329,9 @@ class _Converter:
                 target = {"if": _DELETED_TRUE, "then": self.ref(deleted), "else": target}
             branches.append({"if": {"required": ["object"], "properties": {"object": {"const": obj}}},
                              "then": target})
-        branches.append({"if": {"required": ["object"], "properties": {"object": {"type": ["object", "array"]}}},
-                         "then": _fail("object_type")})  # check_shape.py raises TypeError here
+        unusable = {"required": ["object"], "properties": {"object": {"type": ["object", "array"]}}}
+        # an `object` that is not a string (check_shape.py raises TypeError on it)
+        branches.append({"if": unusable, "then": _fail("object_type")})
         return {"if": {"type": "object"}, "then": {"allOf": branches}, "else": _fail("any_object")}
 
 
@@ -370,7 +375,8 @@ def _collect(errors: Iterable[ValidationError]) -> list[Violation]:
                            for name in error.validator_value if name not in value)
         elif kind == "additionalProperties":
             known = error.schema.get("properties") or {}
-            out.extend((path + (name,), "unknown field (not in schema)") for name in value if name not in known)
+            out.extend((path + (name,), "unknown field (not in schema)")
+                       for name in value if name not in known)
         elif kind == "pattern":
             out.append((path, f"expected a decimal string, got {_excerpt(value)}"))
         elif kind == "anyOf":
@@ -513,7 +519,9 @@ def assert_shape(obj: Any, *, version: str = "endive") -> None:
     if found:
         what = ""
         if isinstance(obj, dict):
-            what = f" {obj.get('object', 'object')}" + (f" {obj['id']}" if isinstance(obj.get("id"), str) else "")
+            what = f" {obj.get('object', 'object')}"
+            if isinstance(obj.get("id"), str):
+                what += f" {obj['id']}"
         lines = "\n".join(f"  {line}" for line in found)
         raise AssertionError(f"{len(found)} Stripe shape violation(s) ({version}) in{what}:\n{lines}")
 

@@ -70,3 +70,12 @@ def retrieve(ctx: Ctx) -> dict[str, Any]:
         "tos_acceptance": {"date": None, "ip": None, "user_agent": None},
         "type": "standard",
     }
+
+
+def load(store: Store, account_id: str) -> Account:
+    """The account by id (background work such as webhook delivery has no key to start from)."""
+    row = store.execute("SELECT id, secret_key, publishable_key, api_version, clock_offset, created FROM accounts "
+                        "WHERE id = ?", (account_id,)).fetchone()
+    if row is None:
+        raise LookupError(account_id)
+    return Account(*row)

@@ -66,6 +66,14 @@ class Store:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._depth = 0
+        self._after_commit: dict[str, tuple[Any, Any]] = {}
+
+    def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
+        """Run `callback(arg)` once after the current transaction commits (dropped on rollback)."""
+        if not self._depth:
+            callback(arg)
+            return
+        self._after_commit.setdefault(key, (callback, arg))
 
     # -- transactions ------------------------------------------------------------------------
     @contextmanager
@@ -85,10 +93,14 @@ class Store:
             yield
         except BaseException:
             self._depth = 0
+            self._after_commit.clear()
             self.conn.execute("ROLLBACK")
             raise
         self._depth = 0
         self.conn.execute("COMMIT")
+        pending, self._after_commit = self._after_commit, {}
+        for callback, arg in pending.values():
+            callback(arg)
 
     @property
     def in_transaction(self) -> bool:

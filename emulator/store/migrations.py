@@ -91,3 +91,39 @@ def migrate(db: sqlite_utils.Database) -> None:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+@migration
+def m002_webhooks(db: sqlite_utils.Database) -> None:
+    _run(db, """
+        CREATE TABLE webhook_secrets (
+            account TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            PRIMARY KEY (account, endpoint)
+        );
+        CREATE TABLE webhook_deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            event TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            claimed_until REAL,
+            created REAL NOT NULL,
+            delivered_at REAL
+        );
+        CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (status, endpoint, id);
+        CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event);
+        CREATE TABLE webhook_attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery INTEGER NOT NULL,
+            attempted_at REAL NOT NULL,
+            status_code INTEGER,
+            duration_ms REAL NOT NULL,
+            response_excerpt TEXT,
+            error TEXT
+        );
+        CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery);
+    """)

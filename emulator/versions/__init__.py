@@ -80,7 +80,7 @@ def _walk(value: Any, pending: list[VersionChange], resolve: Resolver) -> Any:
         return value
     result = {key: _walk(item, pending, resolve) for key, item in value.items()}
     object_type = result.get("object")
-    if object_type is not None and not result.get("deleted"):
+    if isinstance(object_type, str) and not result.get("deleted"):
         for version_change in pending:
             if object_type in version_change.object_types:
                 result = version_change.undo(result, resolve)

@@ -1,0 +1,52 @@
+"""Queue a delivery for every enabled endpoint whose enabled_events match, inside the event's transaction."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+import orjson
+
+from emulator import clock, events
+from emulator.context import Ctx
+
+_wakeups: list[Any] = []
+
+
+def matches(enabled_events: list[str], event_type: str) -> bool:
+    """`*` matches everything; Stripe's enabled_events are exact types (patterns tolerated)."""
+    return any(pattern == "*" or pattern == event_type or fnmatch.fnmatchcase(event_type, pattern)
+               for pattern in enabled_events)
+
+
+def endpoints_for(ctx: Ctx, event_type: str) -> list[str]:
+    rows = ctx.store.execute(
+        "SELECT id, data FROM objects WHERE account = ? AND object = 'webhook_endpoint' AND deleted = 0",
+        (ctx.account_id,)).fetchall()
+    selected = []
+    for endpoint_id, data in rows:
+        endpoint = orjson.loads(data)
+        if endpoint["status"] == "enabled" and matches(endpoint["enabled_events"], event_type):
+            selected.append(endpoint_id)
+    return selected
+
+
+@events.on_event
+def queue_deliveries(ctx: Ctx, event_id: str, event_type: str) -> None:
+    now = clock.wall_now_float()
+    for endpoint_id in endpoints_for(ctx, event_type):
+        ctx.store.execute(
+            "INSERT INTO webhook_deliveries (account, event, endpoint, status, attempts, next_attempt_at, created) "
+            "VALUES (?, ?, ?, 'pending', 0, ?, ?)", (ctx.account_id, event_id, endpoint_id, now, now))
+        ctx.store.after_commit(_wake_workers, key="webhooks", arg=ctx)
+
+
+def _wake_workers(ctx: Ctx) -> None:
+    for wake in _wakeups:
+        wake(ctx)
+
+
+def on_queue(callback: Any) -> None:
+    """The delivery worker registers a wake-up (called with the Ctx after the queuing transaction commits)
+    so deliveries go out without waiting for a poll; synchronous mode delivers right there."""
+    _wakeups.append(callback)
