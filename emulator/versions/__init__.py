@@ -8,8 +8,9 @@ Request-side changes (parameters older versions accepted) live beside the resour
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable
+from importlib import resources
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,6 @@ from emulator.errors import InvalidRequestError
 
 Resolver = Callable[[str], "dict[str, Any] | None"]
 Transform = Callable[[dict[str, Any], Resolver], dict[str, Any]]
-_VERSION = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.([a-z]+))?$")
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,23 @@ def version_date(version: str) -> str:
     return version[:10]
 
 
+def _known_versions() -> frozenset[str]:
+    # Stripe's list of API versions, as stripe-python enumerates them for webhook endpoints' api_version.
+    spec = json.loads(resources.files("emulator").joinpath("spec/params.json").read_text())
+    return frozenset(spec["operations"]["POST /v1/webhook_endpoints"]["properties"]["api_version"]["enum"])
+
+
+KNOWN_VERSIONS = _known_versions()
+
+
 def validate(version: str) -> str:
-    """Accept Stripe's version strings (`2023-08-16`, `2025-03-31.basil`); reject anything else."""
-    match = _VERSION.match(version.strip())
-    if not match or match.group(1) < "2011-01-01" or match.group(1) > version_date(LATEST_API_VERSION):
+    """Accept the API versions Stripe has released (`2023-08-16`, `2025-03-31.basil`, ...); reject others."""
+    version = version.strip()
+    if version not in KNOWN_VERSIONS:
         raise InvalidRequestError(
-            f"Invalid Stripe API version: {version}. Versions look like '{LATEST_API_VERSION}'; "
-            f"the newest this emulator knows is {LATEST_API_VERSION}.",
-            param="Stripe-Version")
-    return version.strip()
+            f"Invalid Stripe API version: {version}. Versions look like '{LATEST_API_VERSION}', the newest "
+            "this emulator knows.", param="Stripe-Version")
+    return version
 
 
 def _no_resolver(object_id: str) -> None:
