@@ -180,7 +180,8 @@ class Coercer:
             if properties is not None and key in properties:
                 result[key] = self._value(item, properties[key], child_path)
             elif isinstance(extra, Mapping):
-                result[key] = self._value(item, extra, child_path)
+                # In maps (metadata) an empty value unsets that key.
+                result[key] = "" if item == "" else self._value(item, extra, child_path)
             elif extra is True:
                 result[key] = item
             else:

@@ -62,6 +62,8 @@ class Renderer:
         field_path = f"{inner}{head}"
         expandable = owner is not None and field_path in EXPANDABLE.get(owner, frozenset())
         if isinstance(value, list):
+            if not expandable:
+                raise _cannot_expand(head)
             node[head] = [self._expand_value(v, rest, full_path, expandable, head) for v in value]
         else:
             node[head] = self._expand_value(value, rest, full_path, expandable, head,
@@ -69,11 +71,11 @@ class Renderer:
 
     def _expand_value(self, value: Any, rest: list[str], full_path: str, expandable: bool, name: str,
                       owner: str | None = None, inner: str = "") -> Any:
+        if not expandable and not (isinstance(value, dict) and rest):
+            raise _cannot_expand(name)
         if value is None:
             return None
         if isinstance(value, str):
-            if not expandable:
-                raise _cannot_expand(name)
             loaded = self.load(value)
             if loaded is None:
                 return value

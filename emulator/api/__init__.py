@@ -218,7 +218,7 @@ def authenticate() -> None:
     g.key_kind = kind
     g.ctx = Ctx(store=store, account=account, api_version=api_version, request_id=g.request_id,
                 idempotency_key=request.headers.get("Idempotency-Key"),
-                base_url=current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/"),
+                base_url=current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}",
                 settings=current_app.config)
 
 
