@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ids.seed(app.config["ID_SEED"])
 
     from emulator.api import error_response, register_routes
+    from emulator import engine
     from emulator.dashboard import control
     from emulator.webhooks import delivery
 
@@ -35,6 +36,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def start_background_workers() -> None:
         # Started lazily so each gunicorn worker process (forked after create_app) runs its own.
         delivery.ensure_worker(app.config["DATABASE"], app.config)
+        engine.ensure_scheduler(app.config["DATABASE"], app.config)
 
     @app.errorhandler(StripeError)
     def stripe_error(error: StripeError) -> Response:

@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_RETRY_BASE_SECONDS": 2.0,
     "WEBHOOK_RETRY_MAX_SECONDS": 300.0,
     "WEBHOOK_MAX_ATTEMPTS": 10,
+    # Run due transitions of objects not on a test clock in a background thread (also caught up per request).
+    "SCHEDULER": True,
     # Deliver to public internet hosts too (by default only loopback and private networks).
     "ALLOW_PUBLIC_WEBHOOK_URLS": False,
 }

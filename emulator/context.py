@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from emulator import clock
@@ -34,11 +34,29 @@ class Ctx:
     idempotency_key: str | None = None
     base_url: str = "http://127.0.0.1:12111"
     settings: dict[str, Any] = field(default_factory=dict)
+    # Set while the lifecycle engine runs a transition: the emulated moment it happens at.
+    frozen_now: int | None = None
 
     @property
     def account_id(self) -> str:
         return self.account.id
 
     def now(self) -> int:
-        """The account's current time (wall time plus the account's global shift)."""
+        """The current time: the transition's moment inside the engine, else wall time plus the
+        account's global shift."""
+        if self.frozen_now is not None:
+            return self.frozen_now
         return clock.now(self.account.clock_offset)
+
+    def at(self, moment: int) -> "Ctx":
+        """A copy of this context living at `moment` (no request: events get request id null)."""
+        return replace(self, frozen_now=moment, request_id=None, idempotency_key=None)
+
+    def time_for(self, test_clock: str | None) -> int:
+        """Now for an object on `test_clock` (its frozen time) or on the account's clock."""
+        if test_clock and self.frozen_now is None:
+            row = self.store.execute("SELECT json_extract(data, '$.frozen_time') FROM objects WHERE account = ? "
+                                     "AND id = ?", (self.account_id, test_clock)).fetchone()
+            if row is not None:
+                return int(row[0])
+        return self.now()

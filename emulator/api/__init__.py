@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
 
-from emulator import ids, store as store_module
+from emulator import engine, ids, store as store_module
 from emulator.context import Ctx
 from emulator.errors import (AuthenticationError, IdempotencyError, InvalidRequestError, StripeError)
 from emulator.params import Coercer, decode_pairs, unsupported_paths
@@ -81,6 +81,14 @@ def operation(method: str, path: str, *, supports: Iterable[str] = (), publishab
         return handler
 
     return register
+
+
+class Deferred:
+    """A handler result whose work continues after the request's transaction commits (it manages its own
+    transactions, e.g. a test clock advance); its return value is the answer."""
+
+    def __init__(self, run: Callable[[], Any]) -> None:
+        self.run = run
 
 
 class Raw:
@@ -139,18 +147,26 @@ def _dispatch(op: Operation, path_args: dict[str, str]) -> Response:
                 return replay
         try:
             result = op.handler(ctx, params, **path_args)
-            response = _respond(ctx, result, expand)
+            response = None if isinstance(result, Deferred) else _respond(ctx, result, expand)
         except StripeError as error:
             if not getattr(error, "persist", False):
                 raise
             response = error_response(error)
+        if idempotency_key and response is not None:
+            _remember(ctx, idempotency_key, fingerprint, response)
+    if response is None:
+        response = _respond(ctx, result.run(), expand)
         if idempotency_key:
-            store.execute(
-                "INSERT OR REPLACE INTO idempotency_keys (account, key, fingerprint, status, body, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (ctx.account_id, idempotency_key, fingerprint, response.status_code, response.get_data(),
-                 ctx.now()))
+            with store.transaction():
+                _remember(ctx, idempotency_key, fingerprint, response)
     return response
+
+
+def _remember(ctx: Ctx, key: str, fingerprint: str, response: Response) -> None:
+    ctx.store.execute(
+        "INSERT OR REPLACE INTO idempotency_keys (account, key, fingerprint, status, body, created) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (ctx.account_id, key, fingerprint, response.status_code, response.get_data(), ctx.now()))
 
 
 def _fingerprint(op: Operation, path_args: dict[str, str], raw: dict[str, Any]) -> str:
@@ -216,10 +232,11 @@ def authenticate() -> None:
     version_header = request.headers.get("Stripe-Version")
     api_version = validate_version(version_header) if version_header else account.api_version
     g.key_kind = kind
-    g.ctx = Ctx(store=store, account=account, api_version=api_version, request_id=g.request_id,
+    g.ctx = ctx = Ctx(store=store, account=account, api_version=api_version, request_id=g.request_id,
                 idempotency_key=request.headers.get("Idempotency-Key"),
                 base_url=current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}",
                 settings=current_app.config)
+    engine.catch_up(ctx)
 
 
 def _api_key() -> str | None:

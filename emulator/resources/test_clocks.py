@@ -1,8 +1,8 @@
 """Test clocks (`/v1/test_helpers/test_clocks`): per-customer simulated time.
 
 Customers created with `test_clock` (and everything they own) live at the clock's `frozen_time`. Advancing
-moves the clock forward; the lifecycle engine registered in ADVANCE_HOOKS runs every transition due up to the
-new time, in order, exactly as Stripe would have done them live.
+moves the clock forward; the lifecycle engine (emulator.engine) runs every transition due up to the new time,
+in order, exactly as Stripe would have done them live.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ OBJECT = "test_helpers.test_clock"
 DELETES_AFTER_SECONDS = 30 * 86400  # the guide's 30 days; Stripe's API example shows 7 (UNCONFIRMED)
 MAX_ADVANCE_WITHOUT_SUBSCRIPTIONS = 2 * 366 * 86400
 
-# fn(ctx, clock, target_time): run everything due on the clock's objects up to target_time.
-ADVANCE_HOOKS: list[Callable[[Ctx, dict[str, Any], int], None]] = []
 # fn(ctx, clock) -> the latest frozen_time the clock may advance to (Stripe: two shortest intervals).
 ADVANCE_LIMITS: list[Callable[[Ctx, dict[str, Any]], int | None]] = []
 # fn(ctx, clock): delete what lives on the clock (customers, subscriptions) before the clock goes.
@@ -72,9 +70,10 @@ def delete(ctx: Ctx, clock_id: str) -> dict[str, Any]:
     return common.delete(ctx, clock, keep=False, event="test_helpers.test_clock.deleted")
 
 
-def advance(ctx: Ctx, clock_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST .../advance`: forward only, within Stripe's limit; emits advancing, runs the engine, emits
-    ready. The advance completes before the answer returns (status `ready` at once)."""
+def begin_advance(ctx: Ctx, clock_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST .../advance`: forward only, within Stripe's limit; the clock becomes `advancing` (event
+    test_helpers.test_clock.advancing). The lifecycle engine then runs every transition due up to the target
+    and `complete_advance` makes it `ready`."""
     clock = require(ctx, clock_id)
     target = params["frozen_time"]
     if clock["status"] == "advancing":
@@ -91,9 +90,13 @@ def advance(ctx: Ctx, clock_id: str, params: dict[str, Any]) -> dict[str, Any]:
             "Cannot advance the test clock more than two intervals of its shortest subscription interval "
             f"at a time (at most to {latest}).", param="frozen_time")
     advancing = {**clock, "status": "advancing", "status_details": {"advancing": {"target_frozen_time": target}}}
-    common.save(ctx, clock, advancing, event="test_helpers.test_clock.advancing")
-    for hook in ADVANCE_HOOKS:
-        hook(ctx, advancing, target)
-    ready = {**advancing, "frozen_time": target, "status": "ready", "status_details": {}}
-    common.save(ctx, advancing, ready, event="test_helpers.test_clock.ready")
-    return ready
+    return common.save(ctx, clock, advancing, event="test_helpers.test_clock.advancing",
+                       created=clock["frozen_time"])
+
+
+def complete_advance(ctx: Ctx, clock_id: str) -> dict[str, Any]:
+    """The clock reaches its target: `ready`, event test_helpers.test_clock.ready."""
+    clock = require(ctx, clock_id)
+    target = clock["status_details"]["advancing"]["target_frozen_time"]
+    ready = {**clock, "frozen_time": target, "status": "ready", "status_details": {}}
+    return common.save(ctx, clock, ready, event="test_helpers.test_clock.ready", created=target)

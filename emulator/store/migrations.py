@@ -127,3 +127,25 @@ def m002_webhooks(db: sqlite_utils.Database) -> None:
         );
         CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery);
     """)
+
+
+@migration
+def m003_timers(db: sqlite_utils.Database) -> None:
+    _run(db, """
+        CREATE TABLE timers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            clock TEXT,
+            due_at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            payload BLOB
+        );
+        CREATE INDEX timers_due ON timers (account, clock, due_at, id);
+        CREATE INDEX timers_object ON timers (account, object_id, kind);
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        )
+    """)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from emulator.api import operation
+from emulator import engine
+from emulator.api import Deferred, operation
 from emulator.context import Ctx
 from emulator.resources import common, test_clocks
 
@@ -30,5 +31,7 @@ def delete_test_clock(ctx: Ctx, params: dict[str, Any], test_clock: str) -> dict
 
 
 @operation("POST", BASE + "/<test_clock>/advance", supports=("frozen_time",))
-def advance_test_clock(ctx: Ctx, params: dict[str, Any], test_clock: str) -> dict[str, Any]:
-    return test_clocks.advance(ctx, test_clock, params)
+def advance_test_clock(ctx: Ctx, params: dict[str, Any], test_clock: str) -> Deferred:
+    test_clocks.begin_advance(ctx, test_clock, params)
+    # The advance completes before the answer returns: the clock is `ready` in the response.
+    return Deferred(lambda: engine.finish_advance(ctx, test_clock))

@@ -1,0 +1,45 @@
+"""Timers: what resources plan to happen later (renewals, draft finalization, expiries, retries). Resources
+schedule and cancel them; emulator.engine runs them when their moment comes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from emulator.context import Ctx
+from emulator.store import Store
+
+
+def schedule(ctx: Ctx, kind: str, object_id: str, due_at: int, *, test_clock: str | None = None,
+             payload: dict[str, Any] | None = None, replace: bool = True) -> None:
+    """Plan `kind` for `object_id` at `due_at` (replacing an earlier plan of the same kind by default)."""
+    if replace:
+        cancel(ctx, kind, object_id)
+    ctx.store.execute(
+        "INSERT INTO timers (account, clock, due_at, kind, object_id, payload) VALUES (?, ?, ?, ?, ?, ?)",
+        (ctx.account_id, test_clock, due_at, kind, object_id, orjson.dumps(payload) if payload else None))
+
+
+def cancel(ctx: Ctx, kind: str | None, object_id: str) -> None:
+    """Drop pending timers of `kind` (or all kinds) for the object."""
+    if kind is None:
+        ctx.store.execute("DELETE FROM timers WHERE account = ? AND object_id = ?", (ctx.account_id, object_id))
+    else:
+        ctx.store.execute("DELETE FROM timers WHERE account = ? AND object_id = ? AND kind = ?",
+                          (ctx.account_id, object_id, kind))
+
+
+def pending(ctx: Ctx, object_id: str) -> list[tuple[str, int]]:
+    """(kind, due_at) of the object's pending timers, soonest first."""
+    return [tuple(row) for row in ctx.store.execute(  # type: ignore[misc]
+        "SELECT kind, due_at FROM timers WHERE account = ? AND object_id = ? ORDER BY due_at, id",
+        (ctx.account_id, object_id)).fetchall()]
+
+
+def next_due(store: Store, account: str, test_clock: str | None, until: int) -> tuple[Any, ...] | None:
+    if test_clock is None:
+        return store.execute("SELECT id, due_at, kind, object_id, payload FROM timers WHERE account = ? AND clock "
+                             "IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT 1", (account, until)).fetchone()
+    return store.execute("SELECT id, due_at, kind, object_id, payload FROM timers WHERE account = ? AND clock = ? "
+                         "AND due_at <= ? ORDER BY due_at, id LIMIT 1", (account, test_clock, until)).fetchone()
