@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from emulator import config as config_module, ids
 from emulator.errors import ApiError, InvalidRequestError, StripeError
 
 log = logging.getLogger("emulator")
+# Paths answered with Stripe's JSON errors; the HTML surfaces (dashboard, portal, hosted pages) get pages.
+JSON_PREFIXES = ("/v1/", "/_emulator/api/")
+HTML_PREFIXES = ("/_emulator", "/p/", "/invoice/", "/authenticate/")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,11 +29,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from emulator.api import error_response, register_routes
     from emulator import engine
-    from emulator.dashboard import control
+    from emulator.dashboard import control, pages
     from emulator.webhooks import delivery
 
     register_routes(app)
     app.register_blueprint(control.bp)
+    app.register_blueprint(pages.bp)
 
     @app.before_request
     def start_background_workers() -> None:
@@ -38,12 +42,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         delivery.ensure_worker(app.config["DATABASE"], app.config)
         engine.ensure_scheduler(app.config["DATABASE"], app.config)
 
+    def wants_json() -> bool:
+        return request.path.startswith(JSON_PREFIXES) or not request.path.startswith(HTML_PREFIXES)
+
+    def html_error(status: int, title: str, message: str) -> Response:
+        body = render_template("errors/error.html", status=status, title=title, message=message)
+        return Response(body, status=status, mimetype="text/html")
+
     @app.errorhandler(StripeError)
     def stripe_error(error: StripeError) -> Response:
-        return error_response(error)
+        if wants_json():
+            return error_response(error)
+        return html_error(error.http_status, "Something went wrong", error.message)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
+        if not wants_json():
+            return html_error(error.code or 400, error.name, error.description or "")
         if error.code in (404, 405):
             return error_response(InvalidRequestError(
                 f"Unrecognized request URL ({request.method}: {request.path}). Please see "
@@ -57,6 +72,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         log.exception("Unhandled error on %s %s", request.method, request.path)
+        if not wants_json():
+            return html_error(500, "Internal error", "stripe-portal-emulator hit an internal error; the "
+                              "action was rolled back. The emulator's log has the details.")
         return error_response(ApiError(
             f"stripe-portal-emulator hit an internal error ({type(error).__name__}: {error}). "
             "This is a bug in the emulator; the request was rolled back."))

@@ -83,6 +83,65 @@ def reset(database: str) -> None:
     click.echo(f"Removed {database}")
 
 
+def _parse_moment(text: str) -> int:
+    """Unix seconds, or an ISO date/datetime read as UTC."""
+    from datetime import datetime, timezone
+
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is neither Unix seconds nor an ISO date like 2027-02-01") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+@cli.command()
+@_db_option
+@click.option("--to", "to_text", default=None, help="Target time: 2027-02-01, 2027-02-01T12:00:00, or Unix seconds.")
+@click.option("--by", "by_text", default=None, help="Shift by a duration: 30d, 12h, 2w, 90m.")
+@click.option("--api-key", default=config_module.DEMO_SECRET_KEY, show_default=True,
+              help="The account whose clock moves.")
+@click.option("--steps", default=100, show_default=True, type=click.IntRange(1, 10000),
+              help="Progress granularity: transitions run in this many chronological slices.")
+def advance(database: str, to_text: str | None, by_text: str | None, api_key: str, steps: int) -> None:
+    """Move an account's global clock forward and run everything due (renewals, finalizations, retries...)
+    for its objects that are not on a test clock."""
+    from emulator import engine
+    from emulator.app import create_app
+    from emulator.context import Ctx
+    from emulator.errors import StripeError
+    from emulator.resources import accounts, global_clock
+    from emulator.store import Store, connection_for
+
+    if bool(to_text) == bool(by_text):
+        raise click.UsageError("Pass exactly one of --to or --by.")
+    parsed = accounts.parse_key(api_key)
+    if parsed is None or parsed[0] != "sk":
+        raise click.BadParameter(f"not a test secret key: {api_key}", param_hint="--api-key")
+    app = create_app({"DATABASE": database})
+    store = Store(connection_for(database))
+    account = accounts.get_or_create(store, parsed[1], app.config["API_VERSION"])
+    ctx = Ctx(store=store, account=account, api_version=account.api_version, settings=app.config)
+    start = ctx.now()
+    try:
+        target = _parse_moment(to_text) if to_text else start + global_clock.parse_duration(by_text or "")
+    except StripeError as error:
+        raise click.BadParameter(error.message) from None
+    if target <= start:
+        raise click.BadParameter(f"the account's clock is already at {start}; it only moves forward")
+    ran = 0
+    with click.progressbar(range(1, steps + 1), label="Advancing", show_eta=False) as bar:
+        for step in bar:
+            moment = start + (target - start) * step // steps
+            with store.transaction():
+                global_clock.shift_to(ctx, moment)
+            ran += engine.catch_up(ctx)
+    click.echo(f"{api_key}'s clock is now {target} (offset {ctx.account.clock_offset} s); {ran} transitions ran.")
+
+
 @cli.command()
 @click.option("--forward-to", "-f", default=None, help="URL to POST each event to, signed like Stripe.")
 @click.option("--api-key", default=config_module.DEMO_SECRET_KEY, show_default=True, envvar="STRIPE_API_KEY",

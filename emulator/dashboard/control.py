@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request
 
+from emulator import engine
 from emulator.api import authenticate, json_response
 from emulator.errors import InvalidRequestError
-from emulator.resources import webhook_endpoints
+from emulator.resources import global_clock, webhook_endpoints
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator/api")
 bp.before_request(authenticate)
@@ -32,3 +33,31 @@ def resend_delivery(delivery_id: int) -> Response:
     with ctx.store.transaction():
         result = webhook_endpoints.resend(ctx, delivery_id)
     return json_response(result)
+
+
+@bp.get("/clock")
+def read_clock() -> Response:
+    """The account's current time and its shift from wall time."""
+    ctx = g.ctx
+    return json_response({"now": ctx.now(), "offset": ctx.account.clock_offset})
+
+
+@bp.post("/clock/advance")
+def advance_clock() -> Response:
+    """Shift the account's clock forward (`to` = Unix time, or `by` = 30d/12h/...) and run every transition
+    of its clock-less objects due up to then, in order."""
+    ctx = g.ctx
+    to, by = request.form.get("to"), request.form.get("by")
+    if bool(to) == bool(by):
+        raise InvalidRequestError("Pass exactly one of `to` (Unix time) or `by` (e.g. 30d).", param="to")
+    if to:
+        try:
+            target = int(to)
+        except ValueError:
+            raise InvalidRequestError(f"Invalid integer: {to}", param="to") from None
+    else:
+        target = ctx.now() + global_clock.parse_duration(by or "")
+    with ctx.store.transaction():
+        offset = global_clock.shift_to(ctx, target)
+    ran = engine.catch_up(ctx)
+    return json_response({"now": ctx.now(), "offset": offset, "transitions": ran})

@@ -1,0 +1,133 @@
+"""The dashboard: what happened in the emulator, for QA testers (accounts, objects, events, webhook
+deliveries, clocks). Read-mostly HTML pages under /_emulator; actions post to the same handlers the control
+API uses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+
+from emulator import engine, store as store_module
+from emulator.context import Ctx
+from emulator.errors import StripeError
+from emulator.resources import accounts, global_clock, webhook_endpoints
+from emulator.store import Store
+
+bp = Blueprint("dashboard", __name__, url_prefix="/_emulator")
+PAGE_SIZE = 50
+
+
+def _store() -> Store:
+    return Store(store_module.connection_for(current_app.config["DATABASE"]))
+
+
+def _ctx(account_id: str) -> Ctx:
+    store = _store()
+    try:
+        account = accounts.load(store, account_id)
+    except LookupError:
+        abort(404)
+    return Ctx(store=store, account=account, api_version=account.api_version, settings=current_app.config)
+
+
+@bp.app_template_filter("datetime")
+def format_datetime(value: int | float | None) -> str:
+    if value is None:
+        return "—"
+    return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@bp.app_template_filter("pretty_json")
+def pretty_json(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+@bp.get("/")
+def index() -> str:
+    store = _store()
+    rows = store.execute(
+        "SELECT a.id, a.secret_key, a.api_version, a.clock_offset, a.created, "
+        "(SELECT COUNT(*) FROM objects o WHERE o.account = a.id AND o.deleted = 0), "
+        "(SELECT COUNT(*) FROM events e WHERE e.account = a.id) FROM accounts a ORDER BY a.created DESC"
+    ).fetchall()
+    keys = ("id", "secret_key", "api_version", "clock_offset", "created", "objects", "events")
+    return render_template("dashboard/index.html", accounts=[dict(zip(keys, row)) for row in rows])
+
+
+@bp.get("/accounts/<account_id>")
+def account(account_id: str) -> str:
+    ctx = _ctx(account_id)
+    store = ctx.store
+    counts = store.execute("SELECT object, COUNT(*) FROM objects WHERE account = ? AND deleted = 0 GROUP BY object "
+                           "ORDER BY object", (account_id,)).fetchall()
+    object_type = request.args.get("type")
+    objects = store.select(account_id, object_type, limit=PAGE_SIZE) if object_type else []
+    event_type = request.args.get("event_type") or None
+    event_rows = store.execute(
+        "SELECT id, type, created, object_id, request_id FROM events WHERE account = ? "
+        + ("AND type GLOB ? " if event_type else "") + "ORDER BY seq DESC LIMIT ?",
+        (account_id, event_type, PAGE_SIZE) if event_type else (account_id, PAGE_SIZE)).fetchall()
+    deliveries = webhook_endpoints.deliveries(ctx, limit=PAGE_SIZE)
+    clocks = store.select(account_id, "test_helpers.test_clock", limit=PAGE_SIZE)
+    timers = store.execute("SELECT kind, object_id, due_at, clock FROM timers WHERE account = ? ORDER BY due_at, id "
+                           "LIMIT ?", (account_id, PAGE_SIZE)).fetchall()
+    return render_template(
+        "dashboard/account.html", account=ctx.account, now=ctx.now(), counts=counts, object_type=object_type,
+        objects=objects, events=[dict(zip(("id", "type", "created", "object_id", "request_id"), r))
+                                 for r in event_rows],
+        event_type=event_type or "", deliveries=deliveries, clocks=clocks,
+        timers=[dict(zip(("kind", "object_id", "due_at", "clock"), r)) for r in timers],
+        message=request.args.get("message"))
+
+
+@bp.get("/accounts/<account_id>/objects/<object_id>")
+def object_detail(account_id: str, object_id: str) -> str:
+    ctx = _ctx(account_id)
+    obj = ctx.store.get(account_id, object_id)
+    if obj is None:
+        abort(404)
+    related = ctx.store.execute("SELECT id, type, created FROM events WHERE account = ? AND object_id = ? "
+                                "ORDER BY seq DESC LIMIT ?", (account_id, object_id, PAGE_SIZE)).fetchall()
+    return render_template("dashboard/object.html", account=ctx.account, obj=obj, events=related)
+
+
+@bp.get("/accounts/<account_id>/events/<event_id>")
+def event_detail(account_id: str, event_id: str) -> str:
+    from emulator.resources import events_api
+
+    ctx = _ctx(account_id)
+    try:
+        event = events_api.retrieve(ctx, event_id)
+    except StripeError:
+        abort(404)
+    deliveries = webhook_endpoints.deliveries(ctx, event=event_id)
+    return render_template("dashboard/event.html", account=ctx.account, event=event, deliveries=deliveries)
+
+
+@bp.post("/accounts/<account_id>/clock")
+def shift_clock(account_id: str) -> Response:
+    ctx = _ctx(account_id)
+    try:
+        target = ctx.now() + global_clock.parse_duration(request.form.get("by", ""))
+        with ctx.store.transaction():
+            global_clock.shift_to(ctx, target)
+        ran = engine.catch_up(ctx)
+        message = f"Clock moved to {format_datetime(ctx.now())}; {ran} transitions ran."
+    except StripeError as error:
+        message = error.message
+    return redirect(url_for("dashboard.account", account_id=account_id, message=message))
+
+
+@bp.post("/accounts/<account_id>/deliveries/<int:delivery_id>/resend")
+def resend(account_id: str, delivery_id: int) -> Response:
+    ctx = _ctx(account_id)
+    try:
+        with ctx.store.transaction():
+            webhook_endpoints.resend(ctx, delivery_id)
+        message = f"Delivery {delivery_id} queued again."
+    except StripeError as error:
+        message = error.message
+    return redirect(url_for("dashboard.account", account_id=account_id, message=message) + "#webhooks")
