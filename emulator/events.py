@@ -59,6 +59,11 @@ def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[s
     return changed
 
 
+# The columns row_to_event reads, pending_webhooks counting deliveries not yet succeeded.
+EVENT_COLUMNS = ("id, type, created, request_id, idempotency_key, object, previous_attributes, "
+                 "(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event = events.id AND d.status = 'pending')")
+
+
 def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:
     """Build the event object (newest shape; the reader's Renderer downgrades it, data.object included)
     from a stored row (id, type, created, request_id, idempotency_key, object, previous_attributes,

@@ -7,22 +7,14 @@ from typing import Any
 
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError, ResourceMissingError
-from emulator.events import row_to_event
+from emulator.events import EVENT_COLUMNS, row_to_event
 from emulator.resources.common import CREATED_OPS
 
-_COLUMNS = ("id, type, created, request_id, idempotency_key, object, previous_attributes, "
-            "(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event = events.id AND d.status = 'pending')")
-
-
-def _event_columns(ctx: Ctx) -> str:
-    has_deliveries = ctx.store.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'webhook_deliveries'").fetchone()
-    return _COLUMNS if has_deliveries else _COLUMNS.rsplit(",", 1)[0] + ", 0"
 
 
 def retrieve(ctx: Ctx, event_id: str) -> dict[str, Any]:
     """`GET /v1/events/{id}`."""
-    row = ctx.store.execute(f"SELECT {_event_columns(ctx)} FROM events WHERE account = ? AND id = ?",
+    row = ctx.store.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE account = ? AND id = ?",
                             (ctx.account_id, event_id)).fetchone()
     if row is None:
         raise ResourceMissingError("event", event_id)
@@ -65,7 +57,7 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             if cursor == "ending_before":
                 order = "ASC"
     rows = ctx.store.execute(
-        f"SELECT {_event_columns(ctx)} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq {order} LIMIT ?",
         (*args, limit + 1)).fetchall()
     has_more = len(rows) > limit
     rows = rows[:limit]

@@ -16,7 +16,7 @@ import orjson
 
 from emulator import clock
 from emulator.context import Ctx
-from emulator.events import row_to_event
+from emulator.events import EVENT_COLUMNS, row_to_event
 from emulator.render import Renderer
 from emulator.resources import accounts
 from emulator.store import Store, connection_for
@@ -73,10 +73,8 @@ class Deliverer:
         account's default), pending_webhooks counting deliveries not yet succeeded."""
         store = self.store
         account = accounts.load(store, account_id)
-        row = store.execute(
-            "SELECT id, type, created, request_id, idempotency_key, object, previous_attributes, "
-            "(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event = events.id AND d.status = 'pending') "
-            "FROM events WHERE account = ? AND id = ?", (account_id, event_id)).fetchone()
+        row = store.execute(f"SELECT {EVENT_COLUMNS} FROM events WHERE account = ? AND id = ?",
+                            (account_id, event_id)).fetchone()
         version = endpoint.get("api_version") or account.api_version
         ctx = Ctx(store=store, account=account, api_version=version, settings=self.settings)
         event = Renderer(ctx).render(row_to_event(row, version))
