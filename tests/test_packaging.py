@@ -22,6 +22,10 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
                    check=True, cwd=tmp_path)
     wheel = next(wheels.glob("stripe_portal_emulator-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
+    source_modules = {str(path.relative_to(ROOT)) for path in (ROOT / "emulator").rglob("*.py")}
+    assert source_modules <= names, f"missing from the wheel: {sorted(source_modules - names)}"
+    templates = {"emulator/" + str(path.relative_to(ROOT)) for path in (ROOT / "templates").rglob("*.html")}
+    assert templates <= names, f"templates missing from the wheel: {sorted(templates - names)}"
     assert "emulator/spec/params.json" in names
     assert "emulator/fixtures/demo.json" in names
     assert "emulator/templates/__init__.py" in names
