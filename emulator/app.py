@@ -30,11 +30,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from emulator.api import error_response, register_routes
     from emulator import engine
     from emulator.dashboard import control, pages
+    from emulator.hosted import authentication
     from emulator.webhooks import delivery
 
     register_routes(app)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(authentication.bp)
 
     @app.before_request
     def start_background_workers() -> None:

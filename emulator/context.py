@@ -36,6 +36,8 @@ class Ctx:
     settings: dict[str, Any] = field(default_factory=dict)
     # Set while the lifecycle engine runs a transition: the emulated moment it happens at.
     frozen_now: int | None = None
+    # Per-request scratch space (e.g. which PaymentMethod a test token became in this request).
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def account_id(self) -> str:

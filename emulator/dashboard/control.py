@@ -61,3 +61,19 @@ def advance_clock() -> Response:
         offset = global_clock.shift_to(ctx, target)
     ran = engine.catch_up(ctx)
     return json_response({"now": ctx.now(), "offset": offset, "transitions": ran})
+
+
+@bp.post("/intents/<intent_id>/authenticate")
+def authenticate_intent(intent_id: str) -> Response:
+    """Headless twin of the 3-D Secure page: `outcome=complete` or `outcome=fail`."""
+    from emulator.hosted.authentication import complete
+    from emulator.render import Renderer
+
+    ctx = g.ctx
+    outcome = request.form.get("outcome")
+    if outcome not in ("complete", "fail"):
+        raise InvalidRequestError("outcome must be one of complete, fail", param="outcome")
+    intent = ctx.store.get(ctx.account_id, intent_id)
+    if intent is None or intent.get("object") not in ("payment_intent", "setup_intent"):
+        raise InvalidRequestError(f"No such intent: '{intent_id}'", http_status=404, code="resource_missing")
+    return json_response(Renderer(ctx).render(complete(ctx, intent, outcome == "complete")))

@@ -1,0 +1,1 @@
+"""Pure billing maths: periods, proration, discounts, totals, descriptions (no I/O, no clock)."""
