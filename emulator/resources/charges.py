@@ -21,6 +21,7 @@ def _card_details(pm: dict[str, Any]) -> dict[str, Any]:
         "checks": card.get("checks") or {"address_line1_check": None, "address_postal_code_check": None,
                                           "cvc_check": None},
         "country": card.get("country"),
+        "electronic_commerce_indicator": None,
         "exp_month": card.get("exp_month"),
         "exp_year": card.get("exp_year"),
         "extended_authorization": {"status": "disabled"},
@@ -37,6 +38,7 @@ def _card_details(pm: dict[str, Any]) -> dict[str, Any]:
         "overcapture": {"maximum_amount_capturable": 0, "status": "unavailable"},
         "regulated_status": card.get("regulated_status"),
         "three_d_secure": None,
+        "transaction_link_id": None,
         "wallet": None,
     }
 

@@ -49,7 +49,6 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "currency": charge["currency"],
         "customer": charge["customer"],
         "customer_account": None,
-        "description": None,
         "destination_details": {"card": {"reference_status": "pending", "reference_type": "acquirer_reference_number",
                                          "type": "refund"}, "type": "card"},
         "metadata": common.metadata_for_create(params.get("metadata")),
