@@ -154,6 +154,11 @@ class Coercer:
         if value == "" and any(option.get("enum") == [""] for option in options):
             return ""
         candidates = [option for option in options if option.get("enum") != [""]]
+        # stripe-python types enums as `Literal[...] | str` for forward compatibility; Stripe's server
+        # still validates them, so the plain-string alternative does not widen an enum here.
+        if any(option.get("enum") and option.get("type") == "string" for option in candidates):
+            candidates = [option for option in candidates
+                          if not (option.get("type") == "string" and "enum" not in option)]
         # Try the option whose structure fits the value first, so its error is the one reported.
         if isinstance(value, (dict, list)):
             candidates.sort(key=lambda option: option.get("type") not in ("object", "array"))

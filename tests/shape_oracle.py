@@ -35,6 +35,7 @@ import json
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
@@ -510,7 +511,19 @@ def violations(obj: Any, *, version: str = "endive") -> list[str]:
     ``"data[0].status: value \\"running\\" not in enum [...]"``.  Objects whose type the schema file
     does not bundle are not checked (empty result).
     """
-    return [f"{path}: {message}" for path, message in violation_pairs(obj, version=version)]
+    return [f"{path}: {message}" for path, message in violation_pairs(_as_wire(obj), version=version)]
+
+
+def _as_wire(value: Any) -> Any:
+    """The SDK's StripeObject.to_dict() turns decimal strings (unit_amount_decimal) into Decimal; on the
+    wire they are strings."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dict):
+        return {key: _as_wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_wire(item) for item in value]
+    return value
 
 
 def assert_shape(obj: Any, *, version: str = "endive") -> None:
