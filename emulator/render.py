@@ -16,6 +16,8 @@ from emulator.errors import InvalidRequestError
 from emulator.versions import downgrade
 
 MAX_EXPAND_DEPTH = 4
+# "Includable" fields: stored on the object but sent only when named in expand[] (Stripe's wording).
+INCLUDABLE: dict[str, frozenset[str]] = {"coupon": frozenset({"applies_to"})}
 EXPANDABLE: dict[str, frozenset[str]] = {
     object_type: frozenset(paths)
     for object_type, paths in json.loads(
@@ -39,7 +41,11 @@ class Renderer:
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
         """`obj` in the reader's version with every `expand` path replaced by the objects it names."""
         result = self.version(obj)
+        wanted = set(expand or ())
+        _drop_unrequested(result, wanted, "")
         for path in expand or ():
+            if _is_includable(result, path):
+                continue
             segments = path.split(".")
             if len([s for s in segments if s != "data"]) > MAX_EXPAND_DEPTH:
                 raise InvalidRequestError(
@@ -92,3 +98,22 @@ class Renderer:
 
 def _cannot_expand(name: str) -> InvalidRequestError:
     return InvalidRequestError(f"This property cannot be expanded ({name}).", param="expand")
+
+
+def _drop_unrequested(obj: dict[str, Any], wanted: set[str], prefix: str) -> None:
+    if obj.get("object") in ("list", "search_result"):
+        for item in obj.get("data", []):
+            if isinstance(item, dict):
+                _drop_unrequested(item, wanted, prefix + "data.")
+        return
+    for field in INCLUDABLE.get(obj.get("object", ""), ()):  # type: ignore[arg-type]
+        if prefix + field not in wanted:
+            obj.pop(field, None)
+
+
+def _is_includable(obj: dict[str, Any], path: str) -> bool:
+    head, _, rest = path.rpartition(".")
+    if obj.get("object") in ("list", "search_result") and head == "data":
+        return any(rest in INCLUDABLE.get(item.get("object", ""), ()) for item in obj.get("data", [])
+                   if isinstance(item, dict))
+    return not head and path in INCLUDABLE.get(obj.get("object", ""), ())

@@ -32,7 +32,7 @@ from emulator.params import Coercer, decode_pairs, unsupported_paths
 from emulator.render import Renderer
 from emulator.resources import accounts
 from emulator.store import Store
-from emulator.versions import validate as validate_version
+from emulator.versions import upgrade_request, validate as validate_version
 
 bp = Blueprint("api", __name__)
 
@@ -57,6 +57,7 @@ ALWAYS_SUPPORTED = frozenset({"expand"})
 class Operation:
     method: str
     path: str
+    key: str
     handler: Handler
     coercer: Coercer | None
     supported: frozenset[str]
@@ -76,7 +77,8 @@ def operation(method: str, path: str, *, supports: Iterable[str] = (), publishab
         spec = schema if schema is not None else PARAM_SPEC.get(_normalize(method, path))
         if spec is None:
             raise RuntimeError(f"No parameter schema for {method} {path}")
-        op = Operation(method, path, handler, Coercer(spec), frozenset(supports) | ALWAYS_SUPPORTED, publishable)
+        op = Operation(method, path, _normalize(method, path), handler, Coercer(spec),
+                       frozenset(supports) | ALWAYS_SUPPORTED, publishable)
         OPERATIONS.append(op)
         return handler
 
@@ -126,7 +128,7 @@ def _dispatch(op: Operation, path_args: dict[str, str]) -> Response:
             "This API call cannot be made with a publishable API key. Please use a secret API key. You can "
             "find a list of your API keys at https://dashboard.stripe.com/account/apikeys.")
     pairs = request.form.items(multi=True) if op.method == "POST" else request.args.items(multi=True)
-    raw = decode_pairs(list(pairs))
+    raw = upgrade_request(op.key, ctx.api_version, decode_pairs(list(pairs)))
     params = op.coercer.coerce(raw) if op.coercer else raw
     unsupported = unsupported_paths(params, op.supported)
     if unsupported:

@@ -95,6 +95,32 @@ def _walk(value: Any, pending: list[VersionChange], resolve: Resolver) -> Any:
     return result
 
 
+RequestTransform = Callable[[dict[str, Any]], dict[str, Any]]
+REQUEST_CHANGES: dict[str, list[tuple[str, RequestTransform]]] = {}
+
+
+def request_change(version: str, *operations: str) -> Callable[[RequestTransform], RequestTransform]:
+    """Register how a request made in a version older than `version` is rewritten into today's parameters
+    (e.g. `coupon=X` on promotion codes before clover becomes `promotion[type]=coupon&promotion[coupon]=X`).
+    `operations` are "METHOD /v1/path/{}" keys; the transform gets and returns the decoded raw params."""
+
+    def register(fn: RequestTransform) -> RequestTransform:
+        for key in operations:
+            REQUEST_CHANGES.setdefault(key, []).append((version, fn))
+            REQUEST_CHANGES[key].sort(key=lambda item: item[0])
+        return fn
+
+    return register
+
+
+def upgrade_request(operation_key: str, version: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Apply, oldest first, every request change newer than the request's version."""
+    for change_version, fn in REQUEST_CHANGES.get(operation_key, ()):
+        if version_date(version) < version_date(change_version):
+            params = fn(params)
+    return params
+
+
 def is_before(version: str, reference: str) -> bool:
     """True when `version` predates `reference` (by date; Stripe versions order by their date)."""
     return version_date(version) < version_date(reference)
