@@ -72,8 +72,7 @@ def fixed_json_server() -> tuple[str, object]:
     """A server that answers every request with one canned JSON object (the SDK+HTTP floor)."""
     from werkzeug.wrappers import Response
 
-    from emulator.serving import FastRequestHandler
-    from werkzeug.serving import make_server
+    from emulator.http_server import WSGIServer
 
     body = orjson.dumps({"id": "obj_123", "object": "customer", "livemode": False, "created": 0,
                          "data": [], "has_more": False, "url": "/v1/x"})
@@ -82,7 +81,7 @@ def fixed_json_server() -> tuple[str, object]:
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         return Response(body, mimetype="application/json")(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=FastRequestHandler)
+    server = WSGIServer(app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server
 
