@@ -179,3 +179,42 @@ def finish_advance(ctx: Ctx, clock_id: str) -> dict[str, Any]:
     run_until(ctx, target, test_clock=clock_id)
     with ctx.store.transaction():
         return test_clocks.complete_advance(ctx, clock_id)
+
+
+# -- what each kind of timer does ------------------------------------------------------------------------
+def _register_handlers() -> None:
+    from emulator.resources import invoices, subscriptions
+
+    @handler("subscription.renew")
+    def renew(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
+        subscriptions.renew(ctx, subscription_id)
+
+    @handler("subscription.cancel")
+    def cancel(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
+        subscriptions.cancel_at_due(ctx, subscription_id)
+
+    @handler("subscription.expire_incomplete")
+    def expire(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
+        subscriptions.expire_incomplete(ctx, subscription_id)
+
+    @handler("subscription.trial_will_end")
+    def trial_will_end(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
+        subscriptions.trial_will_end(ctx, subscription_id)
+
+    @handler("invoice.finalize")
+    def finalize(ctx: Ctx, invoice_id: str, payload: dict[str, Any]) -> None:
+        invoice = ctx.store.get(ctx.account_id, invoice_id, "invoice")
+        if invoice is None or invoice["status"] != "draft" or not invoice["auto_advance"]:
+            return
+        invoice = invoices.finalize(ctx, invoice_id)
+        if invoice["status"] == "open" and invoice["collection_method"] == "charge_automatically":
+            invoices.attempt_payment(ctx, invoice_id, off_session=True)
+
+    @handler("invoice.retry")
+    def retry(ctx: Ctx, invoice_id: str, payload: dict[str, Any]) -> None:
+        invoice = ctx.store.get(ctx.account_id, invoice_id, "invoice")
+        if invoice is not None and invoice["status"] == "open":
+            invoices.attempt_payment(ctx, invoice_id, off_session=True)
+
+
+_register_handlers()

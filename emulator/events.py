@@ -83,3 +83,10 @@ def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:
         "request": {"id": request_id, "idempotency_key": idempotency_key},
         "type": event_type,
     }
+
+
+def replace_object(ctx: Ctx, event_id: str, obj: dict[str, Any]) -> None:
+    """Rewrite the snapshot of an event recorded earlier in the same transaction (nobody has seen it yet):
+    Stripe's customer.subscription.created already shows the state the create call ended in."""
+    ctx.store.execute("UPDATE events SET object = ? WHERE account = ? AND id = ?",
+                      (orjson.dumps(obj), ctx.account_id, event_id))

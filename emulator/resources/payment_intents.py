@@ -215,7 +215,11 @@ def confirm(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     decline = behaviour.charge_decline()
     if decline is not None:
         return _decline(ctx, before, intent, pm, decline)
-    return _succeed(ctx, before, intent, pm)
+    result = _succeed(ctx, before, intent, pm)
+    from emulator.resources import invoices
+
+    invoices.intent_settled(ctx, result)
+    return result
 
 
 def _quote(value: str) -> str:
@@ -297,7 +301,11 @@ def complete_authentication(ctx: Ctx, intent_id: str, *, succeed: bool) -> dict[
         except PaymentFailed:
             pass
         return require(ctx, intent_id)
-    return _succeed(ctx, before, intent, pm)
+    result = _succeed(ctx, before, intent, pm)
+    from emulator.resources import invoices
+
+    invoices.intent_settled(ctx, result)
+    return result
 
 
 def capture(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:

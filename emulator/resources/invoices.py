@@ -1,0 +1,669 @@
+"""Invoices (`/v1/invoices`): drafts built from subscription lines and pending invoice items, totals with
+discounts and the customer's balance, finalization, payment through PaymentIntents, void and
+uncollectible.
+
+Status lifecycle: draft -> open -> paid | void | uncollectible. A subscription's first invoice is finalized
+and charged at once; renewal drafts wait about an hour (`automatically_finalizes_at`) and are finalized by
+the lifecycle engine. Below the currency's minimum charge nothing is charged: the invoice is marked paid and
+the amount is carried to the customer's balance, as Stripe does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from emulator import events, ids, timers
+from emulator.billing import discounts as discount_math
+from emulator.billing.money import minimum_charge
+from emulator.context import Ctx
+from emulator.errors import InvalidRequestError
+from emulator.resources import common
+
+OBJECT = "invoice"
+FINALIZE_DELAY = 3600
+UPDATE_PARAMS = ("auto_advance", "collection_method", "days_until_due", "default_payment_method", "description",
+                 "due_date", "footer", "metadata")
+LIST_PARAMS = (*common.LIST_PARAMS, "collection_method", "customer", "status", "subscription")
+SEARCH_FIELDS = {
+    "created": lambda i: i["created"],
+    "currency": lambda i: i["currency"],
+    "customer": lambda i: i["customer"],
+    "metadata": lambda i: i.get("metadata", {}),
+    "number": lambda i: i.get("number"),
+    "status": lambda i: i.get("status"),
+    "subscription": lambda i: ((i.get("parent") or {}).get("subscription_details") or {}).get("subscription"),
+    "total": lambda i: i["total"],
+}
+
+
+def require(ctx: Ctx, invoice_id: str, param: str | None = None) -> dict[str, Any]:
+    return common.require(ctx, OBJECT, invoice_id, kind="invoice", param=param)
+
+
+def subscription_of(invoice: dict[str, Any]) -> str | None:
+    parent = invoice.get("parent") or {}
+    return (parent.get("subscription_details") or {}).get("subscription")
+
+
+# -- lines ------------------------------------------------------------------------------------------------
+def subscription_line(*, invoice_id: str | None, subscription: str, item: str, price: dict[str, Any],
+                      quantity: int, amount: int, period: tuple[int, int], description: str,
+                      proration: bool = False, invoice_item: str | None = None, discountable: bool = True,
+                      credited: dict[str, Any] | None = None, preview: bool = False) -> dict[str, Any]:
+    """A line billed by a subscription item (`parent.subscription_item_details`)."""
+    return {
+        "id": ids.new_id("il_tmp" if preview else "il"),
+        "object": "line_item",
+        "amount": amount,
+        "currency": price["currency"],
+        "description": description,
+        "discount_amounts": [],
+        "discountable": discountable and not proration,
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": {},
+        "parent": {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": invoice_item,
+                "proration": proration,
+                "proration_details": {"credited_items": credited},
+                "subscription": subscription,
+                "subscription_item": item,
+            },
+            "type": "subscription_item_details",
+        },
+        "period": {"end": period[1], "start": period[0]},
+        "pretax_credit_amounts": [],
+        "pricing": {"price_details": {"price": price["id"], "product": price["product"]}, "type": "price_details",
+                    "unit_amount_decimal": price["unit_amount_decimal"]},
+        "quantity": quantity,
+        "quantity_decimal": str(quantity),
+        "subscription": subscription,
+        "subtotal": amount,
+        "taxes": [],
+    }
+
+
+def invoice_item_line(invoice_id: str | None, item: dict[str, Any], *, preview: bool = False) -> dict[str, Any]:
+    """A line for a pending invoice item (prorations ride on the next invoice this way)."""
+    parent = (item.get("parent") or {}).get("subscription_details") or {}
+    proration_details = item.get("proration_details") or {"credited_items": None}
+    credited = proration_details.get("credited_items")
+    line_credit = None
+    if credited and credited.get("invoice_line_item_details"):
+        details = credited["invoice_line_item_details"]
+        line_credit = {"invoice": details["invoice"], "invoice_line_items": details["invoice_line_items"]}
+    if parent.get("subscription_item"):
+        parent_block: dict[str, Any] = {
+            "invoice_item_details": None,
+            "subscription_item_details": {
+                "invoice_item": item["id"], "proration": item["proration"],
+                "proration_details": {"credited_items": line_credit},
+                "subscription": parent.get("subscription"), "subscription_item": parent["subscription_item"]},
+            "type": "subscription_item_details"}
+    else:
+        parent_block = {
+            "invoice_item_details": {"invoice_item": item["id"], "proration": item["proration"],
+                                     "proration_details": {"credited_items": line_credit},
+                                     "subscription": parent.get("subscription")},
+            "subscription_item_details": None, "type": "invoice_item_details"}
+    return {
+        "id": ids.new_id("il_tmp" if preview else "il"),
+        "object": "line_item",
+        "amount": item["amount"],
+        "currency": item["currency"],
+        "description": item["description"],
+        "discount_amounts": [],
+        "discountable": item["discountable"],
+        "discounts": [],
+        "invoice": invoice_id,
+        "livemode": False,
+        "metadata": dict(item.get("metadata") or {}),
+        "parent": parent_block,
+        "period": dict(item["period"]),
+        "pretax_credit_amounts": [],
+        "pricing": item.get("pricing"),
+        "quantity": item["quantity"],
+        "quantity_decimal": str(item["quantity"]),
+        "subscription": parent.get("subscription"),
+        "subtotal": item["amount"],
+        "taxes": [],
+    }
+
+
+def pending_items(ctx: Ctx, customer: str, subscription: str | None) -> list[dict[str, Any]]:
+    """Pending invoice items for the next invoice: the subscription's own, or (for a subscription invoice)
+    also the customer's items not tied to another subscription. Newest first, as Stripe orders them."""
+    rows = ctx.store.select(ctx.account_id, "invoiceitem", where="customer = ? AND json_extract(data, '$.invoice') "
+                            "IS NULL", args=(customer,))
+    selected = []
+    for item in rows:
+        item_sub = ((item.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+        if item_sub is None or item_sub == subscription:
+            selected.append(item)
+    return selected
+
+
+# -- totals -----------------------------------------------------------------------------------------------
+def _coupons(ctx: Ctx, discount_ids: Iterable[str]) -> list[discount_math.Coupon]:
+    found = []
+    for discount_id in discount_ids:
+        discount = ctx.store.get(ctx.account_id, discount_id, "discount")
+        if discount is None:
+            continue
+        coupon = ctx.store.get(ctx.account_id, discount["source"]["coupon"], "coupon")
+        if coupon is None:
+            continue
+        products = (coupon.get("applies_to") or {}).get("products")
+        found.append(discount_math.Coupon(discount_id, coupon.get("percent_off"), coupon.get("amount_off"),
+                                          frozenset(products) if products else None))
+    return found
+
+
+def compute_totals(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
+    """Recompute line discounts and invoice totals (subtotal, total_discount_amounts, total, amount_due...)."""
+    lines = invoice["lines"]["data"]
+    allocations = discount_math.allocate(
+        [discount_math.Line(line["amount"], line["discountable"],
+                            ((line.get("pricing") or {}).get("price_details") or {}).get("product")) for line in lines],
+        _coupons(ctx, invoice["discounts"]))
+    totals: dict[str, int] = {}
+    for line, taken in zip(lines, allocations):
+        line["discount_amounts"] = [{"amount": amount, "discount": discount_id} for discount_id, amount in taken]
+        line["discounts"] = [discount_id for discount_id, _ in taken]
+        for discount_id, amount in taken:
+            totals[discount_id] = totals.get(discount_id, 0) + amount
+    subtotal = sum(line["amount"] for line in lines)
+    discount_total = sum(totals.values())
+    total = subtotal - discount_total
+    invoice.update({
+        "subtotal": subtotal,
+        "subtotal_excluding_tax": subtotal,
+        "total_discount_amounts": [{"amount": amount, "discount": discount_id}
+                                   for discount_id, amount in totals.items()],
+        "total": total,
+        "total_excluding_tax": total,
+    })
+    invoice["lines"]["total_count"] = len(lines)
+    _amounts(invoice)
+    return invoice
+
+
+def _amounts(invoice: dict[str, Any]) -> None:
+    """amount_due after the customer's balance (negative balance = credit), as of finalization."""
+    if invoice["status"] == "draft":
+        invoice["amount_due"] = max(invoice["total"], 0)
+        invoice["amount_remaining"] = invoice["amount_due"]
+        return
+    applied = invoice["starting_balance"]
+    due = max(invoice["total"] + applied, 0)
+    invoice["amount_due"] = due
+    invoice["ending_balance"] = min(invoice["total"] + applied, 0) if applied or invoice["total"] < 0 else 0
+    invoice["amount_remaining"] = max(due - invoice["amount_paid"], 0)
+
+
+# -- creation ---------------------------------------------------------------------------------------------
+def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_reason: str,
+                 subscription: dict[str, Any] | None = None, lines: list[dict[str, Any]] | None = None,
+                 include_pending: bool = True, period: tuple[int, int] | None = None,
+                 discounts: list[str] | None = None, collection_method: str = "charge_automatically",
+                 days_until_due: int | None = None, default_payment_method: str | None = None,
+                 description: str | None = None, metadata: dict[str, str] | None = None,
+                 auto_advance: bool = True, emit: bool = True) -> dict[str, Any]:
+    """A draft invoice for the customer (and subscription): its lines, then pending invoice items, which
+    are claimed by this invoice (`invoiceitem.invoice` set)."""
+    invoice_id = ids.new_id("in")
+    now = ctx.now()
+    subscription_id = subscription["id"] if subscription else None
+    claimed = pending_items(ctx, customer["id"], subscription_id) if include_pending else []
+    all_lines = [invoice_item_line(invoice_id, item) for item in claimed]
+    for line in lines or []:
+        line["invoice"] = invoice_id
+        all_lines.append(line)
+    invoice: dict[str, Any] = {
+        "id": invoice_id,
+        "object": OBJECT,
+        "account_country": "US",
+        "account_name": "Stripe Portal Emulator",
+        "account_tax_ids": None,
+        "amount_due": 0,
+        "amount_overpaid": 0,
+        "amount_paid": 0,
+        "amount_remaining": 0,
+        "amount_shipping": 0,
+        "application": None,
+        "attempt_count": 0,
+        "attempted": False,
+        "auto_advance": auto_advance,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None, "provider": None,
+                          "status": None},
+        "automatically_finalizes_at": None,
+        "billing_reason": billing_reason,
+        "collection_method": collection_method,
+        "created": now,
+        "currency": currency,
+        "custom_fields": None,
+        "customer": customer["id"],
+        "customer_account": None,
+        "customer_address": customer.get("address"),
+        "customer_email": customer.get("email"),
+        "customer_name": customer.get("name"),
+        "customer_phone": customer.get("phone"),
+        "customer_shipping": customer.get("shipping"),
+        "customer_tax_exempt": customer.get("tax_exempt", "none"),
+        "customer_tax_ids": [],
+        "default_payment_method": default_payment_method,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": description,
+        "discounts": list(discounts or []),
+        "due_date": now + days_until_due * 86400 if collection_method == "send_invoice" and days_until_due else None,
+        "effective_at": None,
+        "ending_balance": None,
+        "footer": (customer.get("invoice_settings") or {}).get("footer"),
+        "from_invoice": None,
+        "hosted_invoice_url": None,
+        "invoice_pdf": None,
+        "issuer": {"type": "self"},
+        "last_finalization_error": None,
+        "latest_revision": None,
+        "lines": {"object": "list", "data": all_lines, "has_more": False, "total_count": len(all_lines),
+                  "url": f"/v1/invoices/{invoice_id}/lines"},
+        "livemode": False,
+        "metadata": dict(metadata or {}),
+        "next_payment_attempt": None,
+        "number": None,
+        "on_behalf_of": None,
+        "parent": {"quote_details": None, "subscription_details": {
+            "metadata": dict(subscription.get("metadata") or {}), "subscription": subscription_id},
+            "type": "subscription_details"} if subscription else None,
+        "payment_settings": {"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
+        "period_end": period[1] if period else now,
+        "period_start": period[0] if period else now,
+        "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "receipt_number": None,
+        "rendering": {"amount_tax_display": None, "pdf": {"page_size": "auto"}, "template": None,
+                      "template_version": None},
+        "shipping_cost": None,
+        "shipping_details": None,
+        "starting_balance": 0,
+        "statement_descriptor": None,
+        "status": "draft",
+        "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None, "paid_at": None,
+                               "voided_at": None},
+        "subtotal": 0,
+        "subtotal_excluding_tax": 0,
+        "test_clock": customer.get("test_clock"),
+        "total": 0,
+        "total_discount_amounts": [],
+        "total_excluding_tax": 0,
+        "total_pretax_credit_amounts": [],
+        "total_taxes": [],
+        "webhooks_delivered_at": None,
+    }
+    compute_totals(ctx, invoice)
+    common.create(ctx, invoice, customer=customer["id"], owner=subscription_id, event="" if not emit else None,
+                  created=now)
+    for item in claimed:
+        ctx.store.update(ctx.account_id, {**item, "invoice": invoice_id})
+    return invoice
+
+
+def schedule_auto_finalize(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
+    """Renewal drafts are finalized about an hour after creation (`automatically_finalizes_at`)."""
+    at = invoice["created"] + FINALIZE_DELAY
+    updated = {**invoice, "automatically_finalizes_at": at}
+    ctx.store.update(ctx.account_id, updated)
+    timers.schedule(ctx, "invoice.finalize", invoice["id"], at, test_clock=invoice.get("test_clock"))
+    return updated
+
+
+# -- transitions ------------------------------------------------------------------------------------------
+def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> dict[str, Any]:
+    """draft -> open: number assigned, customer balance applied, invoice.finalized. A zero (or below the
+    currency minimum) amount due is paid at once."""
+    before = require(ctx, invoice_id)
+    if before["status"] != "draft":
+        raise InvalidRequestError(f"This invoice is already finalized, you can't re-finalize a non-draft invoice.", code="invoice_not_editable")
+    timers.cancel(ctx, "invoice.finalize", invoice_id)
+    customer = common.require(ctx, "customer", before["customer"], allow_deleted=True)
+    invoice = dict(before)
+    now = ctx.now()
+    sequence = customer.get("next_invoice_sequence", 1)
+    invoice["number"] = f"{customer.get('invoice_prefix') or 'INV'}-{sequence:04d}"
+    if not customer.get("deleted"):
+        ctx.store.update(ctx.account_id, {**customer, "next_invoice_sequence": sequence + 1})
+    invoice["status"] = "open"
+    invoice["starting_balance"] = customer.get("balance", 0) if not customer.get("deleted") else 0
+    invoice["status_transitions"] = {**invoice["status_transitions"], "finalized_at": now}
+    invoice["effective_at"] = now
+    invoice["automatically_finalizes_at"] = None
+    invoice["hosted_invoice_url"] = f"{ctx.base_url}/invoice/{invoice_id}"
+    invoice["invoice_pdf"] = f"{ctx.base_url}/invoice/{invoice_id}/pdf"
+    if auto_advance is not None:
+        invoice["auto_advance"] = auto_advance
+    _amounts(invoice)
+    _apply_balance(ctx, customer, invoice)
+    common.save(ctx, before, invoice, event="")
+    events.emit(ctx, "invoice.finalized", invoice)
+    if invoice["amount_due"] == 0:
+        return _mark_paid(ctx, invoice, None)
+    if invoice["collection_method"] == "charge_automatically" and invoice["amount_due"] < minimum_charge(
+            invoice["currency"]):
+        # Below the minimum charge: nothing is charged; the amount is carried to the customer's balance.
+        _adjust_balance(ctx, invoice["customer"], invoice["amount_due"], invoice["id"], "invoice_too_small")
+        invoice["ending_balance"] = (invoice["ending_balance"] or 0) + invoice["amount_due"]
+        return _mark_paid(ctx, invoice, None, paid_amount=0)
+    return invoice
+
+
+def _apply_balance(ctx: Ctx, customer: dict[str, Any], invoice: dict[str, Any]) -> None:
+    """The balance consumed by (or created by) this invoice moves to/from the customer."""
+    if customer.get("deleted"):
+        return
+    new_balance = invoice["ending_balance"] if invoice["ending_balance"] is not None else 0
+    change = new_balance - invoice["starting_balance"]
+    if change:
+        _adjust_balance(ctx, customer["id"], change, invoice["id"], "applied_to_invoice")
+
+
+def _adjust_balance(ctx: Ctx, customer_id: str, change: int, invoice_id: str | None, kind: str) -> None:
+    from emulator.resources import customer_balance
+
+    customer_balance.record(ctx, customer_id, change, invoice=invoice_id, kind=kind)
+
+
+def _mark_paid(ctx: Ctx, invoice: dict[str, Any], payment_intent: dict[str, Any] | None,
+               paid_amount: int | None = None) -> dict[str, Any]:
+    before = require(ctx, invoice["id"])
+    now = ctx.now()
+    amount = invoice["amount_due"] if paid_amount is None else paid_amount
+    invoice = {**invoice, "status": "paid", "amount_paid": amount, "amount_remaining": 0,
+               "attempted": invoice["attempted"] or payment_intent is not None, "next_payment_attempt": None,
+               "auto_advance": False,
+               "status_transitions": {**invoice["status_transitions"], "paid_at": now}}
+    common.save(ctx, before, invoice, event="")
+    timers.cancel(ctx, "invoice.retry", invoice["id"])
+    if payment_intent is not None:
+        _record_payment(ctx, invoice, payment_intent, "paid")
+    events.emit(ctx, "invoice.paid", invoice)
+    events.emit(ctx, "invoice.payment_succeeded", invoice)
+    for hook in PAID_HOOKS:
+        hook(ctx, invoice)
+    return invoice
+
+
+def _record_payment(ctx: Ctx, invoice: dict[str, Any], intent: dict[str, Any], status: str) -> dict[str, Any]:
+    existing = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice["id"],))
+    for payment in existing:
+        if payment["payment"]["payment_intent"] == intent["id"]:
+            if payment["status"] != status:
+                updated = {**payment, "status": status, "amount_paid": intent["amount_received"] or None,
+                           "status_transitions": {**payment["status_transitions"],
+                                                  "paid_at": ctx.now() if status == "paid" else None}}
+                ctx.store.update(ctx.account_id, updated)
+                if status == "paid":
+                    events.emit(ctx, "invoice_payment.paid", updated)
+                return updated
+            return payment
+    payment = {
+        "id": ids.new_id("inpay"),
+        "object": "invoice_payment",
+        "amount_paid": intent["amount_received"] if status == "paid" else None,
+        "amount_requested": intent["amount"],
+        "created": ctx.now(),
+        "currency": intent["currency"],
+        "invoice": invoice["id"],
+        "is_default": True,
+        "livemode": False,
+        "payment": {"payment_intent": intent["id"], "type": "payment_intent"},
+        "status": status,
+        "status_transitions": {"canceled_at": None, "paid_at": ctx.now() if status == "paid" else None},
+    }
+    for other in existing:
+        if other["is_default"]:
+            ctx.store.update(ctx.account_id, {**other, "is_default": False})
+    common.create(ctx, payment, customer=invoice["customer"], owner=invoice["id"], event="")
+    if status == "paid":
+        events.emit(ctx, "invoice_payment.paid", payment)
+    return payment
+
+
+# Subscriptions react to invoice outcomes (active / past_due / incomplete); they register here.
+PAID_HOOKS: list[Any] = []
+FAILED_HOOKS: list[Any] = []
+ACTION_REQUIRED_HOOKS: list[Any] = []
+
+
+def payment_method_for(ctx: Ctx, invoice: dict[str, Any]) -> str | None:
+    """Stripe's order: the invoice's default, the subscription's default, the customer's default
+    PaymentMethod, then the customer's default source."""
+    if invoice.get("default_payment_method"):
+        return invoice["default_payment_method"]
+    subscription_id = subscription_of(invoice)
+    if subscription_id:
+        subscription = ctx.store.get(ctx.account_id, subscription_id, "subscription")
+        if subscription and subscription.get("default_payment_method"):
+            return subscription["default_payment_method"]
+        if subscription and subscription.get("default_source"):
+            return subscription["default_source"]
+    customer = ctx.store.get(ctx.account_id, invoice["customer"], "customer")
+    if customer and not customer.get("deleted"):
+        if customer["invoice_settings"].get("default_payment_method"):
+            return customer["invoice_settings"]["default_payment_method"]
+        if customer.get("default_source"):
+            return customer["default_source"]
+    return None
+
+
+def attempt_payment(ctx: Ctx, invoice_id: str, *, payment_method: str | None = None, off_session: bool = True
+                    ) -> dict[str, Any]:
+    """Charge an open invoice: a PaymentIntent confirmed with the payment method Stripe would pick.
+    Success -> paid; a decline -> stays open, invoice.payment_failed (and a retry is planned by the caller's
+    hook); authentication needed -> invoice.payment_action_required."""
+    from emulator.resources import payment_intents
+
+    invoice = require(ctx, invoice_id)
+    if invoice["status"] != "open":
+        raise InvalidRequestError(f"Invoice is already {invoice['status']}.", code="invoice_not_editable")
+    pm_id = payment_method or payment_method_for(ctx, invoice)
+    before = invoice
+    invoice = {**invoice, "attempt_count": invoice["attempt_count"] + 1, "attempted": True}
+    if pm_id is None:
+        common.save(ctx, before, invoice, event="")
+        events.emit(ctx, "invoice.payment_failed", invoice)
+        for hook in FAILED_HOOKS:
+            hook(ctx, invoice)
+        return invoice
+    if pm_id.startswith("card_"):
+        pm_id = _payment_method_for_source(ctx, pm_id)
+    ctx.memo["paying_invoice"] = invoice_id
+    try:
+        intent = payment_intents.create(ctx, {
+            "amount": invoice["amount_due"] - invoice["amount_paid"], "currency": invoice["currency"],
+            "customer": invoice["customer"], "payment_method": pm_id, "confirm": True, "off_session": off_session,
+            "description": _payment_description(invoice)}, invoice=invoice_id)
+    except payment_intents.PaymentFailed as failure:
+        intent = payment_intents.require(ctx, failure.extra["payment_intent"]["id"])
+        common.save(ctx, before, invoice, event="")
+        _record_payment(ctx, invoice, intent, "open")
+        invoice = require(ctx, invoice_id)
+        events.emit(ctx, "invoice.payment_failed", invoice)
+        for hook in FAILED_HOOKS:
+            hook(ctx, invoice)
+        return require(ctx, invoice_id)
+    finally:
+        ctx.memo.pop("paying_invoice", None)
+    common.save(ctx, before, invoice, event="")
+    if intent["status"] == "succeeded":
+        return _mark_paid(ctx, invoice, intent)
+    _record_payment(ctx, invoice, intent, "open")
+    events.emit(ctx, "invoice.payment_action_required", invoice)
+    for hook in ACTION_REQUIRED_HOOKS:
+        hook(ctx, invoice)
+    return require(ctx, invoice_id)
+
+
+def _payment_method_for_source(ctx: Ctx, source_id: str) -> str:
+    # Legacy card sources charge like the PaymentMethod of the same test card.
+    from emulator.resources import payment_methods, test_cards
+
+    source = ctx.store.get(ctx.account_id, source_id)
+    card = test_cards.BY_FINGERPRINT.get((source or {}).get("fingerprint", ""))
+    token = card.tokens[0] if card else "pm_card_visa"
+    return payment_methods.require(ctx, token if token.startswith("pm_") else "pm_card_visa")["id"]
+
+
+def _payment_description(invoice: dict[str, Any]) -> str:
+    return {"subscription_create": "Subscription creation", "subscription_cycle": "Subscription update",
+            "subscription_update": "Subscription update"}.get(invoice["billing_reason"] or "", "Payment for Invoice")
+
+
+def intent_settled(ctx: Ctx, intent: dict[str, Any]) -> None:
+    """A PaymentIntent of an invoice succeeded later (after 3-D Secure): the invoice is paid."""
+    invoice_id = ctx.store.execute("SELECT owner FROM objects WHERE account = ? AND id = ?",
+                                   (ctx.account_id, intent["id"])).fetchone()
+    if not invoice_id or not invoice_id[0] or ctx.memo.get("paying_invoice") == invoice_id[0]:
+        return
+    invoice = ctx.store.get(ctx.account_id, invoice_id[0], OBJECT)
+    if invoice and invoice["status"] == "open" and intent["status"] == "succeeded":
+        _mark_paid(ctx, invoice, intent)
+
+
+def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/invoices/{id}/pay`: finalize a draft, then charge (or `paid_out_of_band`)."""
+    invoice = require(ctx, invoice_id)
+    if invoice["status"] == "draft":
+        invoice = finalize(ctx, invoice_id)
+    if invoice["status"] == "paid":
+        raise InvalidRequestError("Invoice is already paid", code=None)
+    if invoice["status"] != "open":
+        raise InvalidRequestError(f"You can only pay an open invoice. This invoice is {invoice['status']}.")
+    if params.get("paid_out_of_band"):
+        return _mark_paid(ctx, invoice, None, paid_amount=0)
+    pm = params.get("payment_method")
+    if pm:
+        from emulator.resources import payment_methods
+
+        pm = payment_methods.resolve_for_payment(ctx, pm, invoice["customer"], param="payment_method")["id"]
+    result = attempt_payment(ctx, invoice_id, payment_method=pm, off_session=params.get("off_session", False))
+    if result["status"] != "paid":
+        from emulator.errors import CardError
+
+        intent_id = _latest_intent(ctx, invoice_id)
+        intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
+        error = (intent or {}).get("last_payment_error") or {}
+        failure = CardError(error.get("message", "Your card was declined."), code=error.get("code", "card_declined"),
+                            decline_code=error.get("decline_code"), payment_intent=intent)
+        failure.persist = True  # type: ignore[attr-defined]
+        raise failure
+    return result
+
+
+def _latest_intent(ctx: Ctx, invoice_id: str) -> str | None:
+    rows = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice_id,), limit=1)
+    return rows[0]["payment"]["payment_intent"] if rows else None
+
+
+def void(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
+    """`POST .../void`: only open invoices (drafts are deleted instead)."""
+    before = require(ctx, invoice_id)
+    if before["status"] != "open":
+        raise InvalidRequestError(f"You can only void an open invoice. This invoice is {before['status']}.")
+    invoice = {**before, "status": "void", "amount_remaining": 0, "next_payment_attempt": None,
+               "auto_advance": False, "status_transitions": {**before["status_transitions"], "voided_at": ctx.now()}}
+    timers.cancel(ctx, None, invoice_id)
+    common.save(ctx, before, invoice, event="")
+    events.emit(ctx, "invoice.voided", invoice)
+    return invoice
+
+
+def mark_uncollectible(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
+    """`POST .../mark_uncollectible`: open -> uncollectible (it can still be paid later)."""
+    before = require(ctx, invoice_id)
+    if before["status"] != "open":
+        raise InvalidRequestError(f"You can only mark an open invoice as uncollectible. This invoice is "
+                                  f"{before['status']}.")
+    invoice = {**before, "status": "uncollectible", "next_payment_attempt": None, "auto_advance": False,
+               "status_transitions": {**before["status_transitions"], "marked_uncollectible_at": ctx.now()}}
+    timers.cancel(ctx, None, invoice_id)
+    common.save(ctx, before, invoice, event="")
+    events.emit(ctx, "invoice.marked_uncollectible", invoice)
+    for hook in PAID_HOOKS:
+        hook(ctx, invoice)
+    return invoice
+
+
+def update(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/invoices/{id}`: drafts accept most fields; finalized invoices only metadata-like ones."""
+    before = require(ctx, invoice_id)
+    invoice = dict(before)
+    if before["status"] != "draft" and set(params) - {"metadata", "description", "footer", "auto_advance"}:
+        raise InvalidRequestError("Finalized invoices can't be updated in this way", code="invoice_not_editable")
+    for key in ("description", "footer"):
+        if key in params:
+            invoice[key] = common.or_none(params[key])
+    if "auto_advance" in params:
+        invoice["auto_advance"] = params["auto_advance"]
+    if "collection_method" in params:
+        invoice["collection_method"] = params["collection_method"]
+    if "days_until_due" in params:
+        invoice["due_date"] = invoice["created"] + params["days_until_due"] * 86400
+    if "due_date" in params:
+        invoice["due_date"] = params["due_date"]
+    if "default_payment_method" in params:
+        invoice["default_payment_method"] = common.or_none(params["default_payment_method"])
+    if "metadata" in params:
+        invoice["metadata"] = common.apply_metadata(invoice["metadata"], params["metadata"])
+    return common.save(ctx, before, invoice)
+
+
+def delete_draft(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
+    """`DELETE /v1/invoices/{id}`: drafts only; their invoice items become pending again."""
+    invoice = require(ctx, invoice_id)
+    if invoice["status"] != "draft":
+        raise InvalidRequestError("You can only delete draft invoices.")
+    for item in ctx.store.select(ctx.account_id, "invoiceitem", where="json_extract(data, '$.invoice') = ?",
+                                 args=(invoice_id,)):
+        ctx.store.update(ctx.account_id, {**item, "invoice": None})
+    timers.cancel(ctx, None, invoice_id)
+    return common.delete(ctx, invoice, keep=False)
+
+
+def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/invoices` with customer, status, subscription and collection_method filters."""
+    clauses, args = [], []
+    if params.get("customer"):
+        clauses.append("customer = ?")
+        args.append(params["customer"])
+    if params.get("subscription"):
+        clauses.append("owner = ?")
+        args.append(params["subscription"])
+
+    def keep(invoice: dict[str, Any]) -> bool:
+        return all(invoice.get(key) == params[key] for key in ("status", "collection_method") if key in params)
+
+    filtered = any(key in params for key in ("status", "collection_method"))
+    return common.list_objects(ctx, OBJECT, params, "/v1/invoices", where=" AND ".join(clauses), args=tuple(args),
+                               post_filter=keep if filtered else None)
+
+
+def lines(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/invoices/{id}/lines` paginated over the invoice's lines."""
+    invoice = require(ctx, invoice_id)
+    data = invoice["lines"]["data"]
+    limit = params.get("limit", 10)
+    start = 0
+    if params.get("starting_after"):
+        ids_ = [line["id"] for line in data]
+        if params["starting_after"] not in ids_:
+            raise InvalidRequestError(f"No such line item: '{params['starting_after']}'", param="starting_after",
+                                      code="resource_missing", http_status=404)
+        start = ids_.index(params["starting_after"]) + 1
+    page = data[start:start + limit]
+    return {"object": "list", "data": page, "has_more": start + limit < len(data),
+            "url": f"/v1/invoices/{invoice_id}/lines"}

@@ -1,0 +1,121 @@
+"""Invoice previews (`/v1/invoices/create_preview`) and manual invoices (`POST /v1/invoices`).
+
+A preview runs the real code inside a savepoint and rolls it back: the subscription update it describes is
+applied (so prorations come from the same functions as a real update), the next invoice is built (the
+immediate one when the change invoices at once, else the upcoming renewal with the pending prorations), and
+nothing is kept. Preview lines carry `il_tmp_` ids and the invoice `billing_reason: upcoming`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from emulator import ids
+from emulator.context import Ctx
+from emulator.errors import InvalidRequestError
+from emulator.resources import common, invoices, subscriptions
+
+PREVIEW_PARAMS = ("customer", "subscription", "subscription_details.items", "subscription_details.proration_date",
+                  "subscription_details.proration_behavior", "subscription_details.cancel_at_period_end",
+                  "subscription_details.cancel_at", "subscription_details.billing_cycle_anchor",
+                  "subscription_details.trial_end", "subscription_details.cancel_now", "discounts")
+
+
+def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """The invoice a subscription (change) would produce next, computed by the real update and renewal."""
+    details = params.get("subscription_details") or {}
+    subscription_id = params.get("subscription")
+    if not subscription_id and not params.get("customer"):
+        raise InvalidRequestError("Missing required param: customer or subscription.", param="customer",
+                                  code="parameter_missing")
+    store = ctx.store
+    store.execute("SAVEPOINT preview")
+    try:
+        if subscription_id:
+            invoice = _preview_subscription(ctx, subscription_id, details)
+        else:
+            invoice = _preview_new(ctx, params, details)
+        preview = copy.deepcopy(invoice)
+    finally:
+        store.execute("ROLLBACK TO preview")
+        store.execute("RELEASE preview")
+    return _as_preview(preview, details.get("proration_date"))
+
+
+def _preview_subscription(ctx: Ctx, subscription_id: str, details: dict[str, Any]) -> dict[str, Any]:
+    subscription = subscriptions.require(ctx, subscription_id, param="subscription")
+    update = {key: details[key] for key in ("items", "proration_date", "proration_behavior", "cancel_at_period_end",
+                                            "cancel_at", "billing_cycle_anchor", "trial_end") if key in details}
+    latest_before = subscription["latest_invoice"]
+    if details.get("cancel_now"):
+        subscriptions.cancel(ctx, subscription_id, {"prorate": True, "invoice_now": True})
+    elif update:
+        subscriptions.update(ctx, subscription_id, update)
+    current = subscriptions.require(ctx, subscription_id)
+    if current["latest_invoice"] != latest_before and current["latest_invoice"]:
+        return invoices.require(ctx, current["latest_invoice"])
+    if current["status"] in ("canceled", "incomplete_expired"):
+        raise InvalidRequestError("No upcoming invoices for canceled subscriptions.", code="invoice_upcoming_none")
+    _, period_end = subscriptions.current_period(current)
+    if current.get("cancel_at") is not None and current["cancel_at"] <= period_end:
+        raise InvalidRequestError("No upcoming invoices: the subscription ends at the end of its period.",
+                                  code="invoice_upcoming_none")
+    renewed = subscriptions.renew(ctx.at(period_end), subscription_id)
+    if renewed is None:
+        raise InvalidRequestError("No upcoming invoices for this subscription.", code="invoice_upcoming_none")
+    return invoices.require(ctx, renewed["latest_invoice"])
+
+
+def _preview_new(ctx: Ctx, params: dict[str, Any], details: dict[str, Any]) -> dict[str, Any]:
+    if not details.get("items"):
+        customer = common.require(ctx, "customer", params["customer"], param="customer")
+        pending = invoices.pending_items(ctx, customer["id"], None)
+        if not pending:
+            raise InvalidRequestError("No upcoming invoices for customer: " + customer["id"],
+                                      code="invoice_upcoming_none")
+        return invoices.create_draft(ctx, customer=customer, currency=pending[0]["currency"],
+                                     billing_reason="upcoming")
+    created = subscriptions.create(ctx, {"customer": params["customer"], "items": details["items"],
+                                         "payment_behavior": "default_incomplete"})
+    return invoices.require(ctx, created["latest_invoice"])
+
+
+def _as_preview(invoice: dict[str, Any], proration_date: int | None) -> dict[str, Any]:
+    invoice["id"] = "upcoming_" + invoice["id"]
+    invoice["billing_reason"] = "upcoming" if invoice["billing_reason"] == "subscription_cycle" else \
+        invoice["billing_reason"]
+    for line in invoice["lines"]["data"]:
+        line["id"] = ids.new_id("il_tmp")
+        line["invoice"] = invoice["id"]
+    invoice["lines"]["url"] = f"/v1/invoices/{invoice['id']}/lines"
+    if invoice.get("parent") and invoice["parent"].get("subscription_details") and proration_date:
+        invoice["parent"]["subscription_details"]["subscription_proration_date"] = proration_date
+    for key in ("hosted_invoice_url", "invoice_pdf", "number"):
+        invoice[key] = None
+    return invoice
+
+
+def create_manual_invoice(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/invoices`: a draft for the customer; pending invoice items are excluded unless
+    `pending_invoice_items_behavior=include` (the default since 2022)."""
+    customer = common.require(ctx, "customer", params.get("customer") or "", param="customer")
+    subscription = None
+    if params.get("subscription"):
+        subscription = subscriptions.require(ctx, params["subscription"], param="subscription")
+    include = params.get("pending_invoice_items_behavior", "exclude") == "include"
+    currency = params.get("currency") or customer.get("currency") or "usd"
+    from emulator.resources import discounts
+
+    discount_ids = discounts.resolve_list(ctx, params.get("discounts"), customer=customer["id"],
+                                          subscription=None)
+    invoice = invoices.create_draft(
+        ctx, customer=customer, currency=currency.lower(), billing_reason="manual", subscription=subscription,
+        include_pending=include, discounts=discount_ids,
+        collection_method=params.get("collection_method", "charge_automatically"),
+        days_until_due=params.get("days_until_due"), default_payment_method=params.get("default_payment_method"),
+        description=params.get("description"), metadata=common.metadata_for_create(params.get("metadata")),
+        auto_advance=params.get("auto_advance", True))
+    if invoice["auto_advance"]:
+        invoice = invoices.schedule_auto_finalize(ctx, invoice)
+    return invoice

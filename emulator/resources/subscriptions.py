@@ -1,0 +1,1016 @@
+"""Subscriptions (`/v1/subscriptions`) and their items, billed by invoices.
+
+Creation bills the first period at once (or starts a trial with a $0 invoice); the lifecycle engine renews
+at each period end (draft invoice, finalized about an hour later, then charged); updates prorate per second
+into pending invoice items (`create_prorations`), an immediate invoice (`always_invoice`, interval changes,
+`billing_cycle_anchor=now`) or nothing (`none`); cancellation is immediate or at the period end. Periods
+live on the items (endive). The first payment's outcome sets the status: active, trialing, or incomplete
+(expiring after 23 hours); failed renewals make it past_due, then the dunning schedule decides.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from emulator import events, ids, timers
+from emulator.billing import periods, proration
+from emulator.billing.money import format_amount
+from emulator.context import Ctx
+from emulator.errors import CardError, InvalidRequestError
+from emulator.resources import common, discounts, invoice_items, invoices, plans, prices
+
+OBJECT = "subscription"
+INCOMPLETE_EXPIRY = 23 * 3600
+TRIAL_WILL_END_BEFORE = 3 * 86400
+CREATE_PARAMS = ("billing_cycle_anchor", "billing_mode", "cancel_at", "cancel_at_period_end", "collection_method",
+                 "currency", "customer", "days_until_due", "default_payment_method", "description", "discounts",
+                 "items.price", "items.quantity", "items.metadata", "items.price_data", "metadata", "off_session",
+                 "payment_behavior", "proration_behavior", "trial_end", "trial_period_days", "trial_from_plan",
+                 "trial_settings", "add_invoice_items")
+UPDATE_PARAMS = ("billing_cycle_anchor", "cancel_at", "cancel_at_period_end", "cancellation_details",
+                 "collection_method", "days_until_due", "default_payment_method", "description", "discounts",
+                 "items.id", "items.price", "items.quantity", "items.metadata", "items.deleted", "items.price_data",
+                 "items.clear_usage", "metadata", "off_session", "pause_collection", "payment_behavior",
+                 "proration_behavior", "proration_date", "trial_end", "trial_settings")
+CANCEL_PARAMS = ("cancellation_details", "invoice_now", "prorate")
+LIST_PARAMS = (*common.LIST_PARAMS, "collection_method", "customer", "price", "status", "test_clock")
+SEARCH_FIELDS = {
+    "created": lambda s: s["created"],
+    "metadata": lambda s: s.get("metadata", {}),
+    "status": lambda s: s["status"],
+}
+LIVE_STATUSES = ("active", "past_due", "trialing", "unpaid", "incomplete", "paused")
+
+
+def require(ctx: Ctx, subscription_id: str, param: str | None = None) -> dict[str, Any]:
+    return common.require(ctx, OBJECT, subscription_id, kind="subscription", param=param)
+
+
+def _product_name(ctx: Ctx, price: dict[str, Any]) -> str:
+    product = ctx.store.get(ctx.account_id, price["product"], "product")
+    return (product or {}).get("name", price["product"])
+
+
+def _interval_words(recurring: dict[str, Any]) -> str:
+    count, interval = recurring["interval_count"], recurring["interval"]
+    return interval if count == 1 else f"every {count} {interval}s"
+
+
+def line_description(ctx: Ctx, price: dict[str, Any], quantity: int) -> str:
+    """Stripe's regular line text: `1 × Pro (at $29.00 / month)`."""
+    unit = Decimal(price["unit_amount_decimal"])
+    unit_text = format_amount(int(unit), price["currency"]) if unit == unit.to_integral_value() else \
+        f"{price['currency'].upper()} {unit / 100}"
+    return f"{quantity} × {_product_name(ctx, price)} (at {unit_text} / {_interval_words(price['recurring'])})"
+
+
+def _date_text(moment: int) -> str:
+    from datetime import datetime, timezone
+
+    stamp = datetime.fromtimestamp(moment, timezone.utc)
+    return f"{stamp.day:02d} {stamp.strftime('%b %Y')}"
+
+
+def proration_description(ctx: Ctx, price: dict[str, Any], quantity: int, moment: int, credit: bool) -> str:
+    """`Unused time on Pro after 16 Jan 2026` / `Remaining time on 2 × Pro after 16 Jan 2026`."""
+    name = _product_name(ctx, price)
+    what = f"{quantity} × {name}" if quantity > 1 else name
+    return f"{'Unused' if credit else 'Remaining'} time on {what} after {_date_text(moment)}"
+
+
+def item_amount(price: dict[str, Any], quantity: int) -> int:
+    return int((Decimal(price["unit_amount_decimal"]) * quantity).to_integral_value())
+
+
+def _item(ctx: Ctx, subscription_id: str, price: dict[str, Any], quantity: int, metadata: Any,
+          period: tuple[int, int], created: int) -> dict[str, Any]:
+    return {
+        "id": ids.new_id("si", 14),
+        "object": "subscription_item",
+        "billing_thresholds": None,
+        "created": created,
+        "current_period_end": period[1],
+        "current_period_start": period[0],
+        "current_trial": None,
+        "discounts": [],
+        "metadata": common.metadata_for_create(metadata),
+        "plan": plans.plan_view(price),
+        "price": price,
+        "quantity": quantity,
+        "subscription": subscription_id,
+        "tax_rates": [],
+    }
+
+
+def _resolve_price(ctx: Ctx, spec: dict[str, Any], param: str) -> dict[str, Any]:
+    if spec.get("price_data"):
+        data = spec["price_data"]
+        return prices.create(ctx, {"product": data["product"], "currency": data["currency"],
+                                   "recurring": data["recurring"], "active": False,
+                                   **({"unit_amount": data["unit_amount"]} if "unit_amount" in data else
+                                      {"unit_amount_decimal": data.get("unit_amount_decimal", "0")})},
+                             param_prefix=f"{param}[price_data]")
+    price_id = spec.get("price") or spec.get("plan")
+    if not price_id:
+        raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
+                                  code="parameter_missing")
+    price = prices.require(ctx, price_id, param=f"{param}[price]")
+    if price["recurring"] is None:
+        raise InvalidRequestError(
+            f"The price specified is set to `type=one_time` but this field only accepts prices with "
+            f"`type=recurring`.", param=f"{param}[price]")
+    if not price["active"]:
+        raise InvalidRequestError(f"The price specified is inactive. This field only accepts active prices.",
+                                  param=f"{param}[price]")
+    return price
+
+
+def current_period(subscription: dict[str, Any]) -> tuple[int, int]:
+    items = subscription["items"]["data"]
+    return min(i["current_period_start"] for i in items), max(i["current_period_end"] for i in items)
+
+
+def _recurring_of(subscription: dict[str, Any]) -> dict[str, Any]:
+    return subscription["items"]["data"][0]["price"]["recurring"]
+
+
+def _check_compatible(prices_list: list[dict[str, Any]], param: str) -> None:
+    first = prices_list[0]
+    for price in prices_list[1:]:
+        if price["currency"] != first["currency"]:
+            raise InvalidRequestError("Currency fields must match across all plans on this subscription.",
+                                      param=param)
+        if not periods.same_interval(price["recurring"], first["recurring"]):
+            raise InvalidRequestError("Interval fields must match across all plans on this subscription. "
+                                      "Found mismatched intervals.", param=param)
+
+
+# -- persistence --------------------------------------------------------------------------------------------
+def _store_items(ctx: Ctx, subscription: dict[str, Any], previous: dict[str, Any] | None) -> None:
+    """Items are embedded in the subscription and mirrored as rows for /v1/subscription_items."""
+    old_ids = {item["id"] for item in (previous or {}).get("items", {}).get("data", [])}
+    new_ids = set()
+    for item in subscription["items"]["data"]:
+        new_ids.add(item["id"])
+        if item["id"] in old_ids:
+            ctx.store.update(ctx.account_id, item)
+        else:
+            ctx.store.insert(ctx.account_id, item, customer=subscription["customer"], owner=subscription["id"])
+    for gone in old_ids - new_ids:
+        ctx.store.remove(ctx.account_id, gone)
+
+
+def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str | None = None) -> dict[str, Any]:
+    """Persist and emit customer.subscription.updated (or `event`) with previous_attributes."""
+    after["items"]["total_count"] = len(after["items"]["data"])
+    _store_items(ctx, after, before)
+    return common.save(ctx, before, after, event=event or "customer.subscription.updated",
+                       customer=after["customer"])
+
+
+# -- creation -----------------------------------------------------------------------------------------------
+def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/subscriptions`."""
+    from emulator.resources import payment_methods
+
+    if not params.get("customer"):
+        raise InvalidRequestError("Missing required param: customer.", param="customer", code="parameter_missing")
+    customer = common.require(ctx, "customer", params["customer"], param="customer")
+    specs = params.get("items") or []
+    if not specs:
+        raise InvalidRequestError("Missing required param: items.", param="items", code="parameter_missing")
+    if len(specs) > 20:
+        raise InvalidRequestError("A subscription may have at most 20 items.", param="items")
+    item_prices = [_resolve_price(ctx, spec, f"items[{index}]") for index, spec in enumerate(specs)]
+    _check_compatible(item_prices, "items")
+    seen_prices: set[str] = set()
+    for index, price in enumerate(item_prices):
+        if price["id"] in seen_prices:
+            raise InvalidRequestError("Cannot add multiple subscription items with the same price.",
+                                      param=f"items[{index}][price]")
+        seen_prices.add(price["id"])
+    quantities = [spec.get("quantity", 1) for spec in specs]
+    for index, quantity in enumerate(quantities):
+        if quantity < 0:
+            raise InvalidRequestError("Invalid integer: quantity must be at least 0.", param=f"items[{index}][quantity]")
+    currency = item_prices[0]["currency"]
+    recurring = item_prices[0]["recurring"]
+    now = ctx.time_for(customer.get("test_clock"))
+    subscription_id = ids.new_id("sub")
+    default_pm = None
+    if params.get("default_payment_method"):
+        default_pm = payment_methods.resolve_attached(ctx, params["default_payment_method"], customer["id"],
+                                                      param="default_payment_method")["id"]
+    collection_method = params.get("collection_method", "charge_automatically")
+    days_until_due = params.get("days_until_due")
+    if collection_method == "send_invoice" and days_until_due is None:
+        raise InvalidRequestError("Missing required param: days_until_due (required with send_invoice).",
+                                  param="days_until_due", code="parameter_missing")
+    trial_end = _trial_end_for_create(params, item_prices, now)
+    anchor = params.get("billing_cycle_anchor")
+    if anchor is not None and anchor < now:
+        raise InvalidRequestError("billing_cycle_anchor cannot be in the past.", param="billing_cycle_anchor")
+    mode = (params.get("billing_mode") or {}).get("type")
+    if mode is None:
+        from emulator.versions import is_before
+
+        mode = "classic" if is_before(ctx.api_version, "2025-09-30.clover") else "flexible"
+    if trial_end is not None:
+        period = (now, trial_end)
+        anchor = trial_end
+    elif anchor is not None and anchor > now:
+        period = (now, anchor)
+    else:
+        anchor = now
+        period = (now, periods.boundary(now, recurring["interval"], recurring["interval_count"], 1))
+    items = [_item(ctx, subscription_id, price, quantity, spec.get("metadata"), period, now)
+             for price, quantity, spec in zip(item_prices, quantities, specs)]
+    first_amount = sum(item_amount(p, q) for p, q in zip(item_prices, quantities))
+    discount_ids = discounts.resolve_list(ctx, params.get("discounts"), customer=customer["id"],
+                                          subscription=subscription_id, amount=first_amount, currency=currency)
+    cancel_at = _cancel_at(params.get("cancel_at"), period)
+    subscription: dict[str, Any] = {
+        "id": subscription_id,
+        "object": OBJECT,
+        "application": None,
+        "application_fee_percent": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "billing_cycle_anchor": anchor,
+        "billing_cycle_anchor_config": None,
+        "billing_mode": {"flexible": {"proration_discounts": "included"} if mode == "flexible" else None,
+                         "type": mode, "updated_at": now},
+        "billing_schedules": [],
+        "billing_thresholds": None,
+        "cancel_at": cancel_at if cancel_at is not None else (period[1] if params.get("cancel_at_period_end")
+                                                               else None),
+        "cancel_at_period_end": bool(params.get("cancel_at_period_end")),
+        "canceled_at": now if params.get("cancel_at_period_end") or cancel_at else None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "collection_method": collection_method,
+        "created": now,
+        "currency": currency,
+        "customer": customer["id"],
+        "customer_account": None,
+        "days_until_due": days_until_due,
+        "default_payment_method": default_pm,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": params.get("description"),
+        "discounts": discount_ids,
+        "ended_at": None,
+        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+        "items": {"object": "list", "data": items, "has_more": False, "total_count": len(items),
+                  "url": f"/v1/subscription_items?subscription={subscription_id}"},
+        "latest_invoice": None,
+        "livemode": False,
+        "managed_payments": None,
+        "metadata": common.metadata_for_create(params.get("metadata")),
+        "next_pending_invoice_item_invoice": None,
+        "on_behalf_of": None,
+        "pause_collection": None,
+        "payment_settings": {"payment_method_options": None, "payment_method_types": None,
+                             "save_default_payment_method": "off"},
+        "pending_invoice_item_interval": None,
+        "pending_setup_intent": None,
+        "pending_update": None,
+        "schedule": None,
+        "start_date": now,
+        "status": "trialing" if trial_end is not None else "incomplete",
+        "test_clock": customer.get("test_clock"),
+        "transfer_data": None,
+        "trial_end": trial_end,
+        "trial_settings": {"end_behavior": {"billing_cycle_anchor": None, "missing_payment_method": (
+            (params.get("trial_settings") or {}).get("end_behavior") or {}).get("missing_payment_method",
+                                                                                 "create_invoice")}},
+        "trial_start": now if trial_end is not None else None,
+    }
+    ctx.store.insert(ctx.account_id, subscription, customer=customer["id"])
+    _store_items(ctx, subscription, None)
+    created_event = events.emit(ctx, "customer.subscription.created", subscription)
+    discounts.attach(ctx, discount_ids, subscription_id)
+    for index, spec in enumerate(params.get("add_invoice_items") or []):
+        _add_invoice_item(ctx, customer, subscription, spec, f"add_invoice_items[{index}]")
+    free_stub = trial_end is None and anchor > now and params.get("proration_behavior") == "none"
+    lines = _first_lines(ctx, subscription, trial_end is not None, free_stub, now)
+    invoice = invoices.create_draft(ctx, customer=customer, currency=currency, billing_reason="subscription_create",
+                                    subscription=subscription, lines=lines, period=(now, now),
+                                    discounts=discount_ids, collection_method=collection_method,
+                                    days_until_due=days_until_due, default_payment_method=default_pm)
+    subscription["latest_invoice"] = invoice["id"]
+    ctx.store.update(ctx.account_id, subscription)
+    behavior = params.get("payment_behavior", "allow_incomplete")
+    invoice = invoices.finalize(ctx, invoice["id"])
+    if invoice["status"] == "open" and collection_method == "charge_automatically":
+        if behavior == "default_incomplete":
+            _open_intent(ctx, invoice)
+        else:
+            invoice = invoices.attempt_payment(ctx, invoice["id"], off_session=bool(params.get("off_session")))
+            if invoice["status"] != "paid" and behavior == "error_if_incomplete":
+                intent = _latest_intent(ctx, invoice["id"])
+                error = (intent or {}).get("last_payment_error") or {}
+                raise CardError(error.get("message", "Your card was declined."),
+                                code=error.get("code", "card_declined"), decline_code=error.get("decline_code"),
+                                payment_intent=intent)
+    subscription = require(ctx, subscription_id)
+    if subscription["status"] == "incomplete" and (invoice["status"] == "paid" or collection_method == "send_invoice"):
+        subscription["status"] = "active"
+    ctx.store.update(ctx.account_id, subscription)
+    # The created event carries the state the create call ends in (Stripe charges inside the call).
+    events.replace_object(ctx, created_event, subscription)
+    if subscription["status"] == "incomplete":
+        timers.schedule(ctx, "subscription.expire_incomplete", subscription_id, now + INCOMPLETE_EXPIRY,
+                        test_clock=subscription["test_clock"])
+    _schedule_period_end(ctx, subscription)
+    return subscription
+
+
+def _latest_intent(ctx: Ctx, invoice_id: str) -> dict[str, Any] | None:
+    rows = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice_id,), limit=1)
+    if not rows:
+        return None
+    from emulator.render import Renderer
+
+    intent = ctx.store.get(ctx.account_id, rows[0]["payment"]["payment_intent"], "payment_intent")
+    return Renderer(ctx).render(intent) if intent else None
+
+
+def _open_intent(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    """payment_behavior=default_incomplete: the first invoice waits for the client to confirm its intent."""
+    from emulator.resources import payment_intents
+
+    intent = payment_intents.create(ctx, {"amount": invoice["amount_due"], "currency": invoice["currency"],
+                                          "customer": invoice["customer"],
+                                          "description": "Subscription creation"}, invoice=invoice["id"])
+    invoices._record_payment(ctx, invoice, intent, "open")
+    before = invoices.require(ctx, invoice["id"])
+    ctx.store.update(ctx.account_id, {**before, "confirmation_secret": {"client_secret": intent["client_secret"],
+                                                                        "type": "payment_intent"}})
+
+
+def _trial_end_for_create(params: dict[str, Any], item_prices: list[dict[str, Any]], now: int) -> int | None:
+    if params.get("trial_end") is not None:
+        value = params["trial_end"]
+        if value == "now":
+            return None
+        if int(value) <= now:
+            raise InvalidRequestError("Invalid timestamp: must be an integer Unix timestamp in the future.",
+                                      param="trial_end")
+        if int(value) > now + 730 * 86400:
+            raise InvalidRequestError("The trial end may be at most two years in the future.", param="trial_end")
+        return int(value)
+    days = params.get("trial_period_days")
+    if days is None and params.get("trial_from_plan"):
+        days = item_prices[0]["recurring"].get("trial_period_days")
+    if days:
+        if days > 730:
+            raise InvalidRequestError("trial_period_days must be at most 730.", param="trial_period_days")
+        return now + days * 86400
+    return None
+
+
+def _cancel_at(value: Any, period: tuple[int, int]) -> int | None:
+    if value in (None, ""):
+        return None
+    if value in ("min_period_end", "max_period_end", "max_billed_until"):
+        return period[1]
+    return int(value)
+
+
+def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool, now: int) -> list[dict[str, Any]]:
+    lines = []
+    for item in subscription["items"]["data"]:
+        price, quantity = item["price"], item["quantity"]
+        period = (item["current_period_start"], item["current_period_end"])
+        if trial:
+            name = _product_name(ctx, price)
+            description = (f"Free trial for {quantity} × {name}" if subscription["billing_mode"]["type"] == "flexible"
+                           else f"Trial period for {name}")
+            amount = 0
+        else:
+            full = periods.boundary(period[1], price["recurring"]["interval"], price["recurring"]["interval_count"],
+                                    -1)
+            if period[0] > full:
+                # A future anchor: the first, shorter period is prorated (or free with proration_behavior=none).
+                amount = 0 if free else proration.prorate(Decimal(price["unit_amount_decimal"]) * quantity, full,
+                                                          period[1], period[0])
+                description = proration_description(ctx, price, quantity, period[0], credit=False)
+            else:
+                amount = item_amount(price, quantity)
+                description = line_description(ctx, price, quantity)
+        lines.append(invoices.subscription_line(
+            invoice_id=None, subscription=subscription["id"], item=item["id"], price=price, quantity=quantity,
+            amount=amount, period=period, description=description))
+    return lines
+
+
+def _add_invoice_item(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], spec: dict[str, Any],
+                      param: str) -> None:
+    quantity = spec.get("quantity", 1)
+    if spec.get("price"):
+        price = prices.require(ctx, spec["price"], param=f"{param}[price]")
+    elif spec.get("price_data"):
+        data = spec["price_data"]
+        price = prices.create(ctx, {"product": data["product"], "currency": data["currency"], "active": False,
+                                    **({"unit_amount": data["unit_amount"]} if "unit_amount" in data else
+                                       {"unit_amount_decimal": data.get("unit_amount_decimal", "0")})},
+                              param_prefix=f"{param}[price_data]")
+    else:
+        raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
+                                  code="parameter_missing")
+    now = ctx.now()
+    item = invoice_items.build(ctx, customer=customer, amount=item_amount(price, quantity), currency=price["currency"],
+                               description=_product_name(ctx, price), period=(now, now), quantity=quantity,
+                               price=price, subscription=subscription["id"])
+    invoice_items.store(ctx, item)
+
+
+# -- periods and timers -----------------------------------------------------------------------------------
+def _schedule_period_end(ctx: Ctx, subscription: dict[str, Any]) -> None:
+    """Plan the next transition: cancellation at `cancel_at`, else renewal at the period end; and the
+    trial_will_end warning."""
+    clock_id = subscription["test_clock"]
+    sub_id = subscription["id"]
+    timers.cancel(ctx, "subscription.renew", sub_id)
+    timers.cancel(ctx, "subscription.cancel", sub_id)
+    if subscription["status"] in ("canceled", "incomplete_expired", "incomplete"):
+        return
+    _, period_end = current_period(subscription)
+    cancel_at = subscription.get("cancel_at")
+    if cancel_at is not None and cancel_at <= period_end:
+        timers.schedule(ctx, "subscription.cancel", sub_id, cancel_at, test_clock=clock_id)
+    else:
+        timers.schedule(ctx, "subscription.renew", sub_id, period_end, test_clock=clock_id)
+    timers.cancel(ctx, "subscription.trial_will_end", sub_id)
+    if subscription["status"] == "trialing" and subscription["trial_end"]:
+        warn_at = max(subscription["trial_end"] - TRIAL_WILL_END_BEFORE, ctx.now())
+        if warn_at < subscription["trial_end"]:
+            timers.schedule(ctx, "subscription.trial_will_end", sub_id, warn_at, test_clock=clock_id)
+
+
+def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
+    """At the period end (ctx.now()): roll every item to the next period, end a trial, drop ended
+    discounts, and bill the new period with a draft invoice finalized about an hour later."""
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if before is None or before.get("deleted") or before["status"] not in ("active", "past_due", "trialing",
+                                                                             "unpaid", "paused"):
+        return None
+    now = ctx.now()
+    subscription = _copy(before)
+    for item in subscription["items"]["data"]:
+        recurring = item["price"]["recurring"]
+        item["current_period_start"] = now
+        item["current_period_end"] = periods.next_boundary(subscription["billing_cycle_anchor"],
+                                                           recurring["interval"], recurring["interval_count"], now)
+    if subscription["status"] == "trialing":
+        subscription["status"] = "active"
+    subscription["discounts"] = _live_discounts(ctx, subscription["discounts"], now)
+    customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
+    lines = [invoices.subscription_line(
+        invoice_id=None, subscription=subscription_id, item=item["id"], price=item["price"],
+        quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
+        period=(item["current_period_start"], item["current_period_end"]),
+        description=line_description(ctx, item["price"], item["quantity"])) for item in subscription["items"]["data"]]
+    save(ctx, before, subscription)
+    if subscription["status"] == "paused" or subscription.get("pause_collection"):
+        pause = subscription.get("pause_collection") or {}
+        if pause.get("behavior") == "void":
+            _schedule_period_end(ctx, subscription)
+            return subscription
+    invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
+                                    billing_reason="subscription_cycle", subscription=subscription, lines=lines,
+                                    period=(before_period_start(before), now), discounts=subscription["discounts"],
+                                    collection_method=subscription["collection_method"],
+                                    days_until_due=subscription["days_until_due"],
+                                    default_payment_method=subscription["default_payment_method"])
+    _consume_once_discounts(ctx, subscription)
+    latest = require(ctx, subscription_id)
+    ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
+    if subscription["status"] != "unpaid":
+        invoices.schedule_auto_finalize(ctx, invoice)
+    _schedule_period_end(ctx, require(ctx, subscription_id))
+    return require(ctx, subscription_id)
+
+
+def before_period_start(subscription: dict[str, Any]) -> int:
+    return current_period(subscription)[0]
+
+
+def _copy(subscription: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
+    return copy.deepcopy(subscription)
+
+
+def _live_discounts(ctx: Ctx, discount_ids: list[str], moment: int) -> list[str]:
+    live = []
+    for discount_id in discount_ids:
+        if discounts.active_at(ctx, discount_id, moment):
+            live.append(discount_id)
+        else:
+            discounts.remove(ctx, discount_id)
+    return live
+
+
+def _consume_once_discounts(ctx: Ctx, subscription: dict[str, Any]) -> None:
+    """`once` coupons leave subscription.discounts after the invoice they discounted."""
+    remaining = []
+    for discount_id in subscription["discounts"]:
+        coupon = discounts.coupon_of(ctx, discount_id)
+        if coupon is not None and coupon["duration"] == "once":
+            discounts.remove(ctx, discount_id)
+        else:
+            remaining.append(discount_id)
+    if remaining != subscription["discounts"]:
+        before = require(ctx, subscription["id"])
+        save(ctx, before, {**_copy(before), "discounts": remaining})
+
+
+# -- reactions to invoices ----------------------------------------------------------------------------------
+def _on_invoice_paid(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    subscription_id = invoices.subscription_of(invoice)
+    if not subscription_id:
+        return
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if before is None or before.get("deleted"):
+        return
+    timers.cancel(ctx, "subscription.expire_incomplete", subscription_id)
+    if before["status"] in ("incomplete", "past_due", "unpaid") and before["latest_invoice"] == invoice["id"]:
+        after = {**_copy(before), "status": "active"}
+        save(ctx, before, after)
+        _schedule_period_end(ctx, after)
+    if invoice["billing_reason"] == "subscription_create":
+        _consume_once_discounts(ctx, require(ctx, subscription_id))
+
+
+def _on_invoice_failed(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    subscription_id = invoices.subscription_of(invoice)
+    if not subscription_id:
+        return
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if before is None or before.get("deleted") or before["latest_invoice"] != invoice["id"]:
+        return
+    if before["status"] in ("active", "trialing"):
+        save(ctx, before, {**_copy(before), "status": "past_due"})
+    if invoice["billing_reason"] != "subscription_create":
+        _plan_retry(ctx, invoice)
+
+
+def _plan_retry(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    """Dunning: retry after the configured delays (days after the first failed attempt); after the last
+    one the configured final action applies (cancel by default)."""
+    schedule = [int(d) for d in str(ctx.settings.get("DUNNING_RETRY_DAYS", "3,5,7")).split(",") if d.strip()]
+    attempt = invoice["attempt_count"]
+    before = invoices.require(ctx, invoice["id"])
+    if attempt - 1 < len(schedule):
+        delay = schedule[attempt - 1] * 86400
+        at = invoice["status_transitions"]["finalized_at"] + sum(d * 86400 for d in schedule[:attempt - 1]) + delay \
+            if invoice["status_transitions"]["finalized_at"] else ctx.now() + delay
+        at = max(at, ctx.now() + 1)
+        ctx.store.update(ctx.account_id, {**before, "next_payment_attempt": at})
+        timers.schedule(ctx, "invoice.retry", invoice["id"], at, test_clock=invoice.get("test_clock"))
+    else:
+        ctx.store.update(ctx.account_id, {**before, "next_payment_attempt": None})
+        _final_dunning_action(ctx, invoice)
+
+
+def _final_dunning_action(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    subscription_id = invoices.subscription_of(invoice)
+    if not subscription_id:
+        return
+    action = ctx.settings.get("DUNNING_FINAL_ACTION", "cancel")
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if before is None or before.get("deleted") or before["status"] == "canceled":
+        return
+    if action == "cancel":
+        cancel(ctx, subscription_id, {}, reason="payment_failed")
+    elif action == "unpaid":
+        save(ctx, before, {**_copy(before), "status": "unpaid"})
+
+
+def _on_action_required(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    _on_invoice_failed(ctx, invoice)
+
+
+invoices.PAID_HOOKS.append(_on_invoice_paid)
+invoices.FAILED_HOOKS.append(_on_invoice_failed)
+invoices.ACTION_REQUIRED_HOOKS.append(_on_action_required)
+
+
+def expire_incomplete(ctx: Ctx, subscription_id: str) -> None:
+    """23 hours after creation an unpaid incomplete subscription becomes incomplete_expired and its first
+    invoice is voided."""
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if before is None or before["status"] != "incomplete":
+        return
+    after = {**_copy(before), "status": "incomplete_expired", "ended_at": ctx.now()}
+    save(ctx, before, after)
+    timers.cancel(ctx, None, subscription_id)
+    if before["latest_invoice"]:
+        invoice = invoices.require(ctx, before["latest_invoice"])
+        if invoice["status"] == "open":
+            invoices.void(ctx, invoice["id"])
+
+
+def trial_will_end(ctx: Ctx, subscription_id: str) -> None:
+    subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if subscription and subscription["status"] == "trialing":
+        events.emit(ctx, "customer.subscription.trial_will_end", subscription)
+
+
+# -- update -------------------------------------------------------------------------------------------------
+def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/subscriptions/{id}`."""
+    from emulator.resources import payment_methods
+
+    before = require(ctx, subscription_id)
+    if before["status"] in ("canceled", "incomplete_expired"):
+        allowed = {"metadata", "cancellation_details"}
+        if set(params) - allowed:
+            raise InvalidRequestError(
+                "A canceled subscription can only update its cancellation_details and metadata.",
+                code="invalid_canceled_subscription_fields")
+    subscription = _copy(before)
+    now = ctx.time_for(before["test_clock"])
+    moment = params.get("proration_date", now)
+    behavior = params.get("proration_behavior", "create_prorations")
+    if "proration_date" in params:
+        start, end = current_period(before)
+        if not start <= moment <= max(end, now):
+            raise InvalidRequestError("proration_date must be within the current billing period.",
+                                      param="proration_date")
+    for key in ("description",):
+        if key in params:
+            subscription[key] = common.or_none(params[key])
+    if "metadata" in params:
+        subscription["metadata"] = common.apply_metadata(subscription["metadata"], params["metadata"])
+    if "cancellation_details" in params:
+        details = params["cancellation_details"] or {}
+        subscription["cancellation_details"] = {**subscription["cancellation_details"],
+                                                "comment": common.or_none(details.get("comment")),
+                                                "feedback": common.or_none(details.get("feedback"))}
+    if "default_payment_method" in params:
+        pm = params["default_payment_method"]
+        subscription["default_payment_method"] = None if pm == "" else payment_methods.resolve_attached(
+            ctx, pm, subscription["customer"], param="default_payment_method")["id"]
+    if "collection_method" in params:
+        subscription["collection_method"] = params["collection_method"]
+    if "days_until_due" in params:
+        subscription["days_until_due"] = params["days_until_due"]
+    if "pause_collection" in params:
+        pause = params["pause_collection"]
+        subscription["pause_collection"] = None if pause == "" else {"behavior": pause["behavior"],
+                                                                     "resumes_at": pause.get("resumes_at")}
+    if "discounts" in params:
+        for discount_id in subscription["discounts"]:
+            discounts.remove(ctx, discount_id)
+        subscription["discounts"] = discounts.resolve_list(ctx, params["discounts"], customer=subscription["customer"],
+                                                           subscription=subscription_id)
+        discounts.attach(ctx, [d for d in subscription["discounts"] if d not in before["discounts"]], subscription_id)
+    _apply_cancel_params(subscription, params, now)
+    immediate = False
+    interval_changed = False
+    if params.get("items"):
+        interval_changed = _apply_items(ctx, before, subscription, params["items"], moment, behavior)
+        immediate = interval_changed
+    anchor_now = (params.get("billing_cycle_anchor") or {}).get("type") == "now" \
+        if isinstance(params.get("billing_cycle_anchor"), dict) else params.get("billing_cycle_anchor") == "now"
+    if "trial_end" in params:
+        _apply_trial_end(ctx, subscription, params["trial_end"], now)
+    if anchor_now or interval_changed:
+        _reset_anchor(ctx, before, subscription, now, behavior)
+        immediate = True
+    was_free = sum(item_amount(i["price"], i["quantity"]) for i in before["items"]["data"]) == 0
+    is_free = sum(item_amount(i["price"], i["quantity"]) for i in subscription["items"]["data"]) == 0
+    if was_free and not is_free and before["status"] != "trialing" and params.get("items"):
+        _reset_anchor(ctx, before, subscription, now, behavior)
+        immediate = True
+    save(ctx, before, subscription)
+    if behavior == "always_invoice" or immediate:
+        _invoice_now(ctx, subscription_id, params)
+    result = require(ctx, subscription_id)
+    _schedule_period_end(ctx, result)
+    return result
+
+
+def _apply_cancel_params(subscription: dict[str, Any], params: dict[str, Any], now: int) -> None:
+    if "cancel_at_period_end" in params:
+        flag = params["cancel_at_period_end"]
+        subscription["cancel_at_period_end"] = flag
+        subscription["cancel_at"] = current_period(subscription)[1] if flag else None
+        subscription["canceled_at"] = now if flag else None
+        if flag:
+            subscription["cancellation_details"] = {**subscription["cancellation_details"],
+                                                    "reason": "cancellation_requested"}
+        else:
+            subscription["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+    if "cancel_at" in params:
+        value = _cancel_at(params["cancel_at"], current_period(subscription))
+        if value is not None and value <= now:
+            raise InvalidRequestError("cancel_at must be in the future.", param="cancel_at")
+        subscription["cancel_at"] = value
+        subscription["cancel_at_period_end"] = False
+        subscription["canceled_at"] = now if value is not None else None
+        if value is not None:
+            subscription["cancellation_details"] = {**subscription["cancellation_details"],
+                                                    "reason": "cancellation_requested"}
+        else:
+            subscription["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+
+
+def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: int) -> None:
+    if value == "now":
+        if subscription["status"] == "trialing":
+            subscription["trial_end"] = now
+            events.emit(ctx, "customer.subscription.trial_will_end", subscription)
+            subscription["status"] = "active"
+            for item in subscription["items"]["data"]:
+                recurring = item["price"]["recurring"]
+                item["current_period_start"] = now
+                item["current_period_end"] = periods.boundary(now, recurring["interval"], recurring["interval_count"], 1)
+            subscription["billing_cycle_anchor"] = now
+            ctx.memo["trial_ended_now"] = True
+        return
+    value = int(value)
+    if value <= now:
+        raise InvalidRequestError("Invalid timestamp: must be an integer Unix timestamp in the future.",
+                                  param="trial_end")
+    subscription["trial_end"] = value
+    subscription["trial_start"] = subscription["trial_start"] or now
+    subscription["status"] = "trialing"
+    subscription["billing_cycle_anchor"] = value
+    for item in subscription["items"]["data"]:
+        item["current_period_end"] = value
+
+
+def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], specs: list[dict[str, Any]],
+                 moment: int, behavior: str) -> bool:
+    """Add, change and remove items; create proration invoice items per Stripe's rules. Returns whether the
+    billing interval changed (which invoices at once and restarts the period)."""
+    customer = common.require(ctx, "customer", subscription["customer"])
+    by_id = {item["id"]: item for item in subscription["items"]["data"]}
+    old_recurring = _recurring_of(before)
+    start, end = current_period(before)
+    interval_changed = False
+    proratable = behavior != "none" and subscription["status"] not in ("trialing",)
+    new_items = list(subscription["items"]["data"])
+    for index, spec in enumerate(specs):
+        param = f"items[{index}]"
+        if spec.get("id"):
+            item = by_id.get(spec["id"])
+            if item is None:
+                raise InvalidRequestError(f"No such subscription item: '{spec['id']}'", param=f"{param}[id]",
+                                          code="resource_missing")
+            if spec.get("deleted"):
+                if proratable:
+                    _credit(ctx, customer, subscription, item, moment, start, end)
+                new_items = [i for i in new_items if i["id"] != item["id"]]
+                continue
+            old_price, old_quantity = item["price"], item["quantity"]
+            if spec.get("price") or spec.get("price_data"):
+                new_price = _resolve_price(ctx, spec, param)
+            else:
+                new_price = old_price
+            new_quantity = spec.get("quantity", old_quantity)
+            if "metadata" in spec:
+                item["metadata"] = common.apply_metadata(item["metadata"], spec["metadata"])
+            if new_price["id"] == old_price["id"] and new_quantity == old_quantity:
+                continue
+            if not periods.same_interval(new_price["recurring"], old_recurring):
+                interval_changed = True
+            if proratable and not interval_changed:
+                _credit(ctx, customer, subscription, item, moment, start, end)
+                _debit(ctx, customer, subscription, item, new_price, new_quantity, moment, start, end)
+            elif interval_changed and proratable:
+                _credit(ctx, customer, subscription, item, moment, start, end)
+            item["price"] = new_price
+            item["plan"] = plans.plan_view(new_price)
+            item["quantity"] = new_quantity
+        else:
+            new_price = _resolve_price(ctx, spec, param)
+            if any(i["price"]["id"] == new_price["id"] for i in new_items):
+                raise InvalidRequestError("Cannot add multiple subscription items with the same price.",
+                                          param=f"{param}[price]")
+            if not periods.same_interval(new_price["recurring"], old_recurring):
+                interval_changed = True
+            quantity = spec.get("quantity", 1)
+            item = _item(ctx, subscription["id"], new_price, quantity, spec.get("metadata"), (start, end), moment)
+            if proratable and not interval_changed:
+                _debit(ctx, customer, subscription, item, new_price, quantity, moment, start, end)
+            new_items.append(item)
+    if not new_items:
+        raise InvalidRequestError("A subscription must keep at least one item.", param="items")
+    _check_compatible([item["price"] for item in new_items], "items")
+    subscription["items"]["data"] = new_items
+    return interval_changed
+
+
+def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any], moment: int,
+            start: int, end: int) -> None:
+    """Credit the unused time of the item's current configuration (classic: at today's price; flexible:
+    what was actually billed, which for a fully billed period is the same amount)."""
+    price, quantity = item["price"], item["quantity"]
+    amount = proration.prorate(Decimal(price["unit_amount_decimal"]) * quantity, start, end, moment)
+    amount = _discounted(ctx, subscription, price, amount)
+    if amount == 0:
+        return
+    invoice_items.store(ctx, invoice_items.build(
+        ctx, customer=customer, amount=-amount, currency=price["currency"],
+        description=proration_description(ctx, price, quantity, moment, credit=True), period=(moment, end),
+        quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
+        proration=True))
+
+
+def _debit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
+           price: dict[str, Any], quantity: int, moment: int, start: int, end: int) -> None:
+    amount = proration.prorate(Decimal(price["unit_amount_decimal"]) * quantity, start, end, moment)
+    amount = _discounted(ctx, subscription, price, amount)
+    if amount == 0:
+        return
+    invoice_items.store(ctx, invoice_items.build(
+        ctx, customer=customer, amount=amount, currency=price["currency"],
+        description=proration_description(ctx, price, quantity, moment, credit=False), period=(moment, end),
+        quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
+        proration=True))
+
+
+def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int) -> int:
+    """Discounts active on the subscription are baked into proration amounts (proration_discounts=included)."""
+    result = amount
+    for discount_id in subscription["discounts"]:
+        coupon = discounts.coupon_of(ctx, discount_id)
+        if coupon is None:
+            continue
+        products = (coupon.get("applies_to") or {}).get("products")
+        if products and price["product"] not in products:
+            continue
+        if coupon.get("percent_off") is not None:
+            result = result - proration.round_amount(Fraction(result) * Fraction(str(coupon["percent_off"])) / 100)
+    return result
+
+
+def _reset_anchor(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], now: int, behavior: str) -> None:
+    """billing_cycle_anchor=now or an interval change: the period restarts now; the new period is billed in
+    full at once (unused time of the old configuration was credited)."""
+    subscription["billing_cycle_anchor"] = now
+    for item in subscription["items"]["data"]:
+        recurring = item["price"]["recurring"]
+        old = next((i for i in before["items"]["data"] if i["id"] == item["id"]), None)
+        if old is not None and old["price"]["id"] == item["price"]["id"] and old["quantity"] == item["quantity"] \
+                and behavior != "none":
+            _credit(ctx, common.require(ctx, "customer", subscription["customer"]), subscription, old, now,
+                    old["current_period_start"], old["current_period_end"])
+        item["current_period_start"] = now
+        item["current_period_end"] = periods.boundary(now, recurring["interval"], recurring["interval_count"], 1)
+    ctx.memo["bill_new_period"] = subscription["id"]
+
+
+def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """An immediate invoice (always_invoice, interval change, anchor reset): pending prorations plus, when
+    the period restarted, the new period in full; finalized and charged."""
+    subscription = require(ctx, subscription_id)
+    customer = common.require(ctx, "customer", subscription["customer"])
+    lines = []
+    if ctx.memo.pop("bill_new_period", None) == subscription_id or ctx.memo.pop("trial_ended_now", False):
+        for item in subscription["items"]["data"]:
+            lines.append(invoices.subscription_line(
+                invoice_id=None, subscription=subscription_id, item=item["id"], price=item["price"],
+                quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
+                period=(item["current_period_start"], item["current_period_end"]),
+                description=line_description(ctx, item["price"], item["quantity"])))
+    invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
+                                    billing_reason="subscription_update", subscription=subscription, lines=lines,
+                                    discounts=subscription["discounts"],
+                                    collection_method=subscription["collection_method"],
+                                    days_until_due=subscription["days_until_due"],
+                                    default_payment_method=subscription["default_payment_method"])
+    before = require(ctx, subscription_id)
+    ctx.store.update(ctx.account_id, {**before, "latest_invoice": invoice["id"]})
+    invoice = invoices.finalize(ctx, invoice["id"])
+    if invoice["status"] == "open" and subscription["collection_method"] == "charge_automatically":
+        invoice = invoices.attempt_payment(ctx, invoice["id"], off_session=bool(params.get("off_session", True)))
+        if invoice["status"] != "paid" and params.get("payment_behavior") == "error_if_incomplete":
+            intent = _latest_intent(ctx, invoice["id"])
+            error = (intent or {}).get("last_payment_error") or {}
+            raise CardError(error.get("message", "Your card was declined."), code=error.get("code", "card_declined"),
+                            decline_code=error.get("decline_code"), payment_intent=intent)
+    return invoice
+
+
+# -- cancellation -------------------------------------------------------------------------------------------
+def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: str = "cancellation_requested"
+           ) -> dict[str, Any]:
+    """`DELETE /v1/subscriptions/{id}` (and cancellations at `cancel_at` / period end / dunning): canceled
+    now; `prorate` credits unused time, `invoice_now` bills what is pending; otherwise pending prorations of
+    the subscription are dropped. customer.subscription.deleted."""
+    before = require(ctx, subscription_id)
+    if before["status"] in ("canceled", "incomplete_expired"):
+        raise InvalidRequestError(f"A canceled subscription can't be canceled again.", param="subscription")
+    now = ctx.time_for(before["test_clock"])
+    subscription = _copy(before)
+    details = params.get("cancellation_details") or {}
+    subscription.update({
+        "status": "canceled", "canceled_at": before["canceled_at"] or now, "ended_at": now,
+        "cancellation_details": {"comment": common.or_none(details.get("comment"))
+                                 or before["cancellation_details"].get("comment"),
+                                 "feedback": common.or_none(details.get("feedback"))
+                                 or before["cancellation_details"].get("feedback"),
+                                 "reason": before["cancellation_details"].get("reason") or reason},
+    })
+    if params.get("prorate"):
+        customer = common.require(ctx, "customer", subscription["customer"])
+        start, end = current_period(before)
+        for item in before["items"]["data"]:
+            _credit(ctx, customer, subscription, item, now, start, end)
+    timers.cancel(ctx, None, subscription_id)
+    pending = invoices.pending_items(ctx, subscription["customer"], subscription_id)
+    if params.get("invoice_now") and any(invoices.subscription_of({"parent": {"subscription_details": (
+            i.get("parent") or {}).get("subscription_details")}}) == subscription_id for i in pending):
+        customer = common.require(ctx, "customer", subscription["customer"])
+        invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
+                                        billing_reason="subscription_update", subscription=subscription,
+                                        collection_method=subscription["collection_method"])
+        invoices.finalize(ctx, invoice["id"])
+        if invoices.require(ctx, invoice["id"])["status"] == "open":
+            invoices.attempt_payment(ctx, invoice["id"])
+    elif not params.get("invoice_now"):
+        for item in pending:
+            parent = (item.get("parent") or {}).get("subscription_details") or {}
+            if parent.get("subscription") == subscription_id and item["proration"] and not params.get("prorate"):
+                ctx.store.remove(ctx.account_id, item["id"])
+    for invoice in ctx.store.select(ctx.account_id, "invoice", where="owner = ?", args=(subscription_id,)):
+        if invoice["status"] in ("draft", "open") and invoice["auto_advance"]:
+            ctx.store.update(ctx.account_id, {**invoice, "auto_advance": False})
+            timers.cancel(ctx, None, invoice["id"])
+    return save(ctx, before, subscription, event="customer.subscription.deleted")
+
+
+def cancel_at_due(ctx: Ctx, subscription_id: str) -> None:
+    """The engine reached `cancel_at` (or the end of a period set to cancel)."""
+    subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if subscription is None or subscription["status"] in ("canceled", "incomplete_expired"):
+        return
+    cancel(ctx, subscription_id, {})
+
+
+def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/subscriptions`: not canceled by default; status (incl. `all`, `ended`), customer, price,
+    test_clock, collection_method filters."""
+    status = params.get("status")
+
+    def keep(subscription: dict[str, Any]) -> bool:
+        if status == "all":
+            pass
+        elif status == "ended":
+            if subscription["status"] not in ("canceled", "incomplete_expired"):
+                return False
+        elif status:
+            if subscription["status"] != status:
+                return False
+        elif subscription["status"] in ("canceled", "incomplete_expired"):
+            return False
+        if params.get("price") and not any(i["price"]["id"] == params["price"] for i in subscription["items"]["data"]):
+            return False
+        if params.get("test_clock") and subscription["test_clock"] != params["test_clock"]:
+            return False
+        if params.get("collection_method") and subscription["collection_method"] != params["collection_method"]:
+            return False
+        return True
+
+    if params.get("customer"):
+        return common.list_objects(ctx, OBJECT, params, "/v1/subscriptions", where="customer = ?",
+                                   args=(params["customer"],), post_filter=keep)
+    return common.list_objects(ctx, OBJECT, params, "/v1/subscriptions", post_filter=keep)
+
+
+def shortest_interval_limit(ctx: Ctx, clock: dict[str, Any]) -> int | None:
+    """Stripe's test clock limit: an advance may cover at most two intervals of the shortest subscription
+    interval on the clock."""
+    rows = ctx.store.select(ctx.account_id, OBJECT, where="json_extract(data, '$.test_clock') = ?",
+                            args=(clock["id"],))
+    limits = []
+    for subscription in rows:
+        if subscription["status"] in ("canceled", "incomplete_expired"):
+            continue
+        for item in subscription["items"]["data"]:
+            recurring = item["price"]["recurring"]
+            limits.append(periods.boundary(clock["frozen_time"], recurring["interval"], recurring["interval_count"], 2))
+    return min(limits) if limits else None
+
+
+def _delete_with_customer(ctx: Ctx, customer: dict[str, Any]) -> None:
+    """Deleting a customer cancels its subscriptions immediately."""
+    for subscription in ctx.store.select(ctx.account_id, OBJECT, where="customer = ?", args=(customer["id"],)):
+        if subscription["status"] not in ("canceled", "incomplete_expired"):
+            cancel(ctx, subscription["id"], {})
+
+
+def _register() -> None:
+    from emulator.resources import customers, test_clocks
+
+    customers.DELETE_HOOKS.insert(0, _delete_with_customer)
+    test_clocks.ADVANCE_LIMITS.append(shortest_interval_limit)
+
+
+_register()
