@@ -54,6 +54,13 @@ class Ctx:
         """A copy of this context living at `moment` (no request: events get request id null)."""
         return replace(self, frozen_now=moment, request_id=None, idempotency_key=None)
 
+    def on_clock(self, test_clock: str | None) -> "Ctx":
+        """This request's context living at the test clock's frozen time (objects of customers on a clock
+        are created, changed and evented at the clock's time); unchanged without a clock."""
+        if not test_clock or self.frozen_now is not None:
+            return self
+        return replace(self, frozen_now=self.time_for(test_clock))
+
     def time_for(self, test_clock: str | None) -> int:
         """Now for an object on `test_clock` (its frozen time) or on the account's clock."""
         if test_clock and self.frozen_now is None:

@@ -118,7 +118,7 @@ class Coercer:
             raise InvalidRequestError(f"Invalid {_kind_name(schema)}: {format_path(path)} must be a "
                                       f"{_kind_name(schema)}, not an object", param=format_path(path))
         if kind == "integer":
-            if not _INTEGER.match(value):
+            if not _INTEGER.match(value) or not -(2 ** 63) <= int(value) < 2 ** 63:
                 if value == "":
                     raise _empty_error(path)
                 raise InvalidRequestError(f"Invalid integer: {value}", param=format_path(path),

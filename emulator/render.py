@@ -25,6 +25,17 @@ EXPANDABLE: dict[str, frozenset[str]] = {
 }
 
 
+class _Loader:
+    """The resolver version transforms get: loads objects by id, and finds an invoice's PaymentIntent."""
+
+    def __init__(self, renderer: "Renderer") -> None:
+        self.renderer = renderer
+        self.invoice_payment_intent = renderer.invoice_payment_intent
+
+    def __call__(self, object_id: str) -> dict[str, Any] | None:
+        return self.renderer.load(object_id)
+
+
 class Renderer:
     """Renders objects for one reader (an API request or a webhook endpoint)."""
 
@@ -35,8 +46,17 @@ class Renderer:
     def load(self, object_id: str) -> dict[str, Any] | None:
         return self.ctx.store.get(self.ctx.account_id, object_id)
 
+    def invoice_payment_intent(self, invoice_id: str) -> str | None:
+        """The PaymentIntent of an invoice's default payment (pre-basil `invoice.payment_intent`)."""
+        rows = self.ctx.store.select(self.ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice_id,))
+        for payment in rows:
+            if payment.get("is_default"):
+                return payment["payment"].get("payment_intent")
+        return None
+
     def version(self, obj: dict[str, Any]) -> dict[str, Any]:
-        return downgrade(obj, self.api_version, self.load)
+        loader = _Loader(self)
+        return downgrade(obj, self.api_version, loader)
 
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
         """`obj` in the reader's version with every `expand` path replaced by the objects it names."""
@@ -61,6 +81,13 @@ class Renderer:
             for item in node.get("data", []):
                 if rest:
                     self._expand(item, rest, full_path, item.get("object"), "")
+            return
+        computed = COMPUTED_INCLUDABLE.get((owner or "", inner + head))
+        if computed is not None and not inner:
+            if head not in node:
+                node[head] = self.version(computed(self.ctx, node))
+            if rest:
+                self._expand(node[head], rest, full_path, node[head].get("object"), "")
             return
         if head not in node:
             raise _cannot_expand(head)
@@ -98,6 +125,15 @@ class Renderer:
 
 def _cannot_expand(name: str) -> InvalidRequestError:
     return InvalidRequestError(f"This property cannot be expanded ({name}).", param="expand")
+
+
+def _invoice_payments(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
+    rows = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice["id"],))
+    return {"object": "list", "data": rows, "has_more": False, "url": f"/v1/invoice_payments?invoice={invoice['id']}"}
+
+
+# Includable fields computed on request (not stored on the object).
+COMPUTED_INCLUDABLE: dict[tuple[str, str], Any] = {("invoice", "payments"): _invoice_payments}
 
 
 def _drop_unrequested(obj: dict[str, Any], wanted: set[str], prefix: str) -> None:

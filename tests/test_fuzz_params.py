@@ -3,6 +3,7 @@ Stripe-shaped JSON answer. Runs the real app in-process over a temporary databas
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -58,7 +59,7 @@ def _fill_path(path: str, known: dict[str, str], draw_id: str) -> str:
 
 
 @pytest.mark.parametrize("method,path,names", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_no_server_errors(app_client: tuple[FlaskClient, dict[str, str]], method: str, path: str,
                           names: list[str], data: st.DataObject) -> None:

@@ -153,7 +153,3 @@ def _cursor(ctx: Ctx, object_type: str, object_id: str, param: str) -> int:
         raise ResourceMissingError(object_type.replace("_", " "), object_id, param=param)
     return seq
 
-
-def embedded_list(data: list[dict[str, Any]], url: str) -> dict[str, Any]:
-    """A list embedded in an object (subscription items, invoice lines) carries total_count."""
-    return {"object": "list", "data": data, "has_more": False, "total_count": len(data), "url": url}

@@ -89,6 +89,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if clock_id:
         clock = test_clocks.require_usable(ctx, clock_id)
         created = clock["frozen_time"]
+        ctx = ctx.on_clock(clock_id)
     customer: dict[str, Any] = {
         "id": customer_id,
         "object": "customer",

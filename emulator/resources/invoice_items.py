@@ -47,7 +47,7 @@ def build(ctx: Ctx, *, customer: dict[str, Any], amount: int, currency: str, des
                     "unit_amount_decimal": unit_amount_decimal or price["unit_amount_decimal"]} if price else
         {"price_details": None, "type": "price_details", "unit_amount_decimal": unit_amount_decimal},
         "proration": proration,
-        "proration_details": {"credited_items": credited},
+        "proration_details": {"credited_items": credited, "discount_amounts": []},
         "quantity": quantity,
         "quantity_decimal": str(quantity),
         "tax_rates": [],
@@ -63,7 +63,10 @@ def store(ctx: Ctx, item: dict[str, Any]) -> dict[str, Any]:
 
 def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/invoiceitems`: amount (+currency), or `pricing[price]` / `price_data` with quantity."""
+    if not params.get("customer"):
+        raise InvalidRequestError("Missing required param: customer.", param="customer", code="parameter_missing")
     customer = common.require(ctx, "customer", params["customer"], param="customer")
+    ctx = ctx.on_clock(customer.get("test_clock"))
     quantity = params.get("quantity", 1)
     price = None
     unit_decimal = None

@@ -187,7 +187,6 @@ def compute_totals(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
         "total": total,
         "total_excluding_tax": total,
     })
-    invoice["lines"]["total_count"] = len(lines)
     _amounts(invoice)
     return invoice
 
@@ -270,7 +269,7 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
         "issuer": {"type": "self"},
         "last_finalization_error": None,
         "latest_revision": None,
-        "lines": {"object": "list", "data": all_lines, "has_more": False, "total_count": len(all_lines),
+        "lines": {"object": "list", "data": all_lines, "has_more": False,
                   "url": f"/v1/invoices/{invoice_id}/lines"},
         "livemode": False,
         "metadata": dict(metadata or {}),
@@ -326,6 +325,7 @@ def schedule_auto_finalize(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
 def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> dict[str, Any]:
     """draft -> open: number assigned, customer balance applied, invoice.finalized. A zero (or below the
     currency minimum) amount due is paid at once."""
+    ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     before = require(ctx, invoice_id)
     if before["status"] != "draft":
         raise InvalidRequestError(f"This invoice is already finalized, you can't re-finalize a non-draft invoice.", code="invoice_not_editable")
@@ -536,6 +536,7 @@ def intent_settled(ctx: Ctx, intent: dict[str, Any]) -> None:
 
 def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/invoices/{id}/pay`: finalize a draft, then charge (or `paid_out_of_band`)."""
+    ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     invoice = require(ctx, invoice_id)
     if invoice["status"] == "draft":
         invoice = finalize(ctx, invoice_id)
@@ -571,6 +572,7 @@ def _latest_intent(ctx: Ctx, invoice_id: str) -> str | None:
 
 def void(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
     """`POST .../void`: only open invoices (drafts are deleted instead)."""
+    ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     before = require(ctx, invoice_id)
     if before["status"] != "open":
         raise InvalidRequestError(f"You can only void an open invoice. This invoice is {before['status']}.")
@@ -584,6 +586,7 @@ def void(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
 
 def mark_uncollectible(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
     """`POST .../mark_uncollectible`: open -> uncollectible (it can still be paid later)."""
+    ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     before = require(ctx, invoice_id)
     if before["status"] != "open":
         raise InvalidRequestError(f"You can only mark an open invoice as uncollectible. This invoice is "

@@ -182,6 +182,7 @@ def attach(ctx: Ctx, pm_or_token: str, customer_id: str, *, param: str) -> dict[
     """Attach a PaymentMethod (or a new one from a test token) to a customer: payment_method.attached.
     Decline-family cards fail with 402 as Stripe verifies cards on attach."""
     customer = common.require(ctx, "customer", customer_id, param="customer")
+    ctx = ctx.on_clock(customer.get("test_clock"))
     before = require(ctx, pm_or_token, param)
     if before.get("customer") == customer["id"]:
         return before

@@ -164,7 +164,6 @@ def _store_items(ctx: Ctx, subscription: dict[str, Any], previous: dict[str, Any
 
 def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str | None = None) -> dict[str, Any]:
     """Persist and emit customer.subscription.updated (or `event`) with previous_attributes."""
-    after["items"]["total_count"] = len(after["items"]["data"])
     _store_items(ctx, after, before)
     return common.save(ctx, before, after, event=event or "customer.subscription.updated",
                        customer=after["customer"])
@@ -178,6 +177,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if not params.get("customer"):
         raise InvalidRequestError("Missing required param: customer.", param="customer", code="parameter_missing")
     customer = common.require(ctx, "customer", params["customer"], param="customer")
+    ctx = ctx.on_clock(customer.get("test_clock"))
     specs = params.get("items") or []
     if not specs:
         raise InvalidRequestError("Missing required param: items.", param="items", code="parameter_missing")
@@ -247,7 +247,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                                                                else None),
         "cancel_at_period_end": bool(params.get("cancel_at_period_end")),
         "canceled_at": now if params.get("cancel_at_period_end") or cancel_at else None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "cancellation_details": {"comment": None, "feedback": None, "feedback_option": None, "reason": None},
         "collection_method": collection_method,
         "created": now,
         "currency": currency,
@@ -260,8 +260,9 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "description": params.get("description"),
         "discounts": discount_ids,
         "ended_at": None,
-        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
-        "items": {"object": "list", "data": items, "has_more": False, "total_count": len(items),
+        "invoice_settings": {"account_tax_ids": None, "custom_fields": None, "description": None, "footer": None,
+                             "issuer": {"type": "self"}},
+        "items": {"object": "list", "data": items, "has_more": False,
                   "url": f"/v1/subscription_items?subscription={subscription_id}"},
         "latest_invoice": None,
         "livemode": False,
@@ -625,6 +626,7 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
     from emulator.resources import payment_methods
 
     before = require(ctx, subscription_id)
+    ctx = ctx.on_clock(before["test_clock"])
     if before["status"] in ("canceled", "incomplete_expired"):
         allowed = {"metadata", "cancellation_details"}
         if set(params) - allowed:
@@ -704,7 +706,8 @@ def _apply_cancel_params(subscription: dict[str, Any], params: dict[str, Any], n
             subscription["cancellation_details"] = {**subscription["cancellation_details"],
                                                     "reason": "cancellation_requested"}
         else:
-            subscription["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+            subscription["cancellation_details"] = {"comment": None, "feedback": None, "feedback_option": None,
+                                                    "reason": None}
     if "cancel_at" in params:
         value = _cancel_at(params["cancel_at"], current_period(subscription))
         if value is not None and value <= now:
@@ -716,7 +719,8 @@ def _apply_cancel_params(subscription: dict[str, Any], params: dict[str, Any], n
             subscription["cancellation_details"] = {**subscription["cancellation_details"],
                                                     "reason": "cancellation_requested"}
         else:
-            subscription["cancellation_details"] = {"comment": None, "feedback": None, "reason": None}
+            subscription["cancellation_details"] = {"comment": None, "feedback": None, "feedback_option": None,
+                                                    "reason": None}
 
 
 def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: int) -> None:
@@ -819,7 +823,19 @@ def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], it
         ctx, customer=customer, amount=-amount, currency=price["currency"],
         description=proration_description(ctx, price, quantity, moment, credit=True), period=(moment, end),
         quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
-        proration=True))
+        proration=True, credited=_credited_line(ctx, subscription["id"], item["id"], moment)))
+
+
+def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) -> dict[str, Any] | None:
+    """The invoice line that billed the credited time (`proration_details.credited_items`)."""
+    for invoice in ctx.store.select(ctx.account_id, "invoice", where="owner = ?", args=(subscription_id,), limit=6):
+        for line in invoice["lines"]["data"]:
+            details = (line.get("parent") or {}).get("subscription_item_details") or {}
+            if details.get("subscription_item") == item_id and line["amount"] > 0 and \
+                    line["period"]["start"] <= moment <= line["period"]["end"]:
+                return {"invoice_line_item_details": {"invoice": invoice["id"], "invoice_line_items": [line["id"]]},
+                        "type": "invoice_line_items"}
+    return None
 
 
 def _debit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
@@ -905,6 +921,7 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
     now; `prorate` credits unused time, `invoice_now` bills what is pending; otherwise pending prorations of
     the subscription are dropped. customer.subscription.deleted."""
     before = require(ctx, subscription_id)
+    ctx = ctx.on_clock(before["test_clock"])
     if before["status"] in ("canceled", "incomplete_expired"):
         raise InvalidRequestError(f"A canceled subscription can't be canceled again.", param="subscription")
     now = ctx.time_for(before["test_clock"])
@@ -912,7 +929,8 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
     details = params.get("cancellation_details") or {}
     subscription.update({
         "status": "canceled", "canceled_at": before["canceled_at"] or now, "ended_at": now,
-        "cancellation_details": {"comment": common.or_none(details.get("comment"))
+        "cancellation_details": {**before["cancellation_details"],
+                                 "comment": common.or_none(details.get("comment"))
                                  or before["cancellation_details"].get("comment"),
                                  "feedback": common.or_none(details.get("feedback"))
                                  or before["cancellation_details"].get("feedback"),

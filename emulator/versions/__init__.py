@@ -86,13 +86,14 @@ def _walk(value: Any, pending: list[VersionChange], resolve: Resolver) -> Any:
         return [_walk(item, pending, resolve) for item in value]
     if not isinstance(value, dict):
         return value
-    result = {key: _walk(item, pending, resolve) for key, item in value.items()}
+    # Parents first: a change may read its children in the newer shape (basil reads item periods).
+    result = dict(value)
     object_type = result.get("object")
     if isinstance(object_type, str) and not result.get("deleted"):
         for version_change in pending:
             if object_type in version_change.object_types:
                 result = version_change.undo(result, resolve)
-    return result
+    return {key: _walk(item, pending, resolve) for key, item in result.items()}
 
 
 RequestTransform = Callable[[dict[str, Any]], dict[str, Any]]

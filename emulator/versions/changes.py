@@ -91,3 +91,106 @@ def fields_added_since_2023_08_16(obj: dict[str, Any], resolve: Resolver) -> dic
     for path in _ADDED_FIELDS.get(obj.get("object", ""), ()):
         _drop(obj, path)
     return obj
+
+
+@change(BASIL, "subscription", description="Periods moved from the subscription to its items; `discount` "
+        "became `discounts`.")
+def subscription_periods_on_subscription(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
+    items = (obj.get("items") or {}).get("data") or []
+    if items:
+        obj["current_period_start"] = min(item.get("current_period_start", 0) for item in items)
+        obj["current_period_end"] = max(item.get("current_period_end", 0) for item in items)
+    discount_ids = obj.get("discounts") or []
+    first = discount_ids[0] if discount_ids else None
+    obj["discount"] = resolve(first) if isinstance(first, str) else first
+    return obj
+
+
+@change(BASIL, "invoice", description="Invoice links moved under `parent` and `payments`; `paid`, `charge`, "
+        "`payment_intent`, `subscription` and `discount` were removed.")
+def invoice_parent_to_links(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
+    parent = obj.pop("parent", None) or {}
+    details = parent.get("subscription_details") or {}
+    obj["subscription"] = details.get("subscription")
+    obj["subscription_details"] = {"metadata": details.get("metadata")} if details else {"metadata": None}
+    if details.get("subscription_proration_date") is not None:
+        obj["subscription_proration_date"] = details["subscription_proration_date"]
+    intent_id = _invoice_intent(obj, resolve)
+    intent = resolve(intent_id) if intent_id else None
+    obj["payment_intent"] = intent_id
+    obj["charge"] = (intent or {}).get("latest_charge") if (intent or {}).get("status") == "succeeded" else \
+        (intent or {}).get("latest_charge")
+    obj["paid"] = obj.get("status") == "paid"
+    obj["paid_out_of_band"] = obj.get("status") == "paid" and intent_id is None and obj.get("amount_paid", 0) > 0
+    discount_ids = obj.get("discounts") or []
+    first = discount_ids[0] if discount_ids else None
+    obj["discount"] = resolve(first) if isinstance(first, str) else first
+    obj["tax"] = None
+    obj["total_tax_amounts"] = []
+    obj["application_fee_amount"] = None
+    obj["quote"] = None
+    obj["rendering_options"] = None
+    obj["transfer_data"] = None
+    obj.pop("payments", None)
+    return obj
+
+
+def _invoice_intent(invoice: dict[str, Any], resolve: Resolver) -> str | None:
+    # The invoice_payment objects are found through the resolver's store by their invoice id.
+    finder = getattr(resolve, "invoice_payment_intent", None)
+    return finder(invoice["id"]) if finder else None
+
+
+@change(BASIL, "line_item", description="Line items lost type, proration, price, plan and links; they gained "
+        "`parent` and `pricing`.")
+def line_item_links(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
+    parent = obj.pop("parent", None) or {}
+    pricing = obj.pop("pricing", None) or {}
+    sub_details = parent.get("subscription_item_details")
+    item_details = parent.get("invoice_item_details")
+    details = sub_details or item_details or {}
+    is_item = bool(details.get("invoice_item"))
+    obj["type"] = "invoiceitem" if is_item else "subscription"
+    obj["proration"] = bool(details.get("proration"))
+    obj["proration_details"] = {"credited_items": (details.get("proration_details") or {}).get("credited_items")}
+    if details.get("invoice_item"):
+        obj["invoice_item"] = details["invoice_item"]
+    obj["subscription_item"] = (sub_details or {}).get("subscription_item")
+    obj["subscription"] = details.get("subscription") or obj.get("subscription")
+    price_id = ((pricing.get("price_details") or {}).get("price"))
+    price = resolve(price_id) if isinstance(price_id, str) else price_id
+    obj["price"] = price
+    obj["tax_amounts"] = []
+    obj["tax_rates"] = []
+    obj["amount_excluding_tax"] = obj.get("amount")
+    obj["unit_amount_excluding_tax"] = pricing.get("unit_amount_decimal")
+    return obj
+
+
+@change(BASIL, "invoiceitem", description="Invoice items lost price, subscription links and unit amounts; they "
+        "gained `parent` and `pricing`.")
+def invoice_item_links(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
+    parent = obj.pop("parent", None) or {}
+    pricing = obj.pop("pricing", None) or {}
+    details = parent.get("subscription_details") or {}
+    obj["subscription"] = details.get("subscription")
+    obj["subscription_item"] = details.get("subscription_item")
+    price_id = (pricing.get("price_details") or {}).get("price")
+    price = resolve(price_id) if isinstance(price_id, str) else price_id
+    obj["price"] = price
+    obj["plan"] = _plan_of(price)
+    decimal = pricing.get("unit_amount_decimal")
+    obj["unit_amount_decimal"] = decimal
+    try:
+        obj["unit_amount"] = int(float(decimal)) if decimal is not None and float(decimal).is_integer() else None
+    except ValueError:
+        obj["unit_amount"] = None
+    return obj
+
+
+def _plan_of(price: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not price or not price.get("recurring"):
+        return None
+    from emulator.resources.plans import plan_view
+
+    return plan_view(price)

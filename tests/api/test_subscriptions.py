@@ -1,0 +1,366 @@
+"""Subscriptions, invoices and prorations through the SDK, with test clocks moving time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+import stripe
+
+from tests.shape_oracle import assert_shape
+
+
+def ts(*args: int) -> int:
+    return int(datetime(*args, tzinfo=timezone.utc).timestamp())
+
+
+def setup_catalog(client: stripe.StripeClient, amounts: dict[str, int], currency: str = "usd",
+                  interval: str = "month") -> dict[str, str]:
+    ids = {}
+    for name, amount in amounts.items():
+        product = client.v1.products.create(params={"name": name})
+        ids[name] = client.v1.prices.create(params={"product": product.id, "currency": currency,
+                                                    "unit_amount": amount,
+                                                    "recurring": {"interval": interval}}).id
+    return ids
+
+
+def clock_customer(client: stripe.StripeClient, frozen: int, token: str = "pm_card_visa") -> tuple[str, str]:
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": frozen})
+    customer = client.v1.customers.create(params={"test_clock": clock.id, "payment_method": token,
+                                                  "invoice_settings": {"default_payment_method": token}})
+    return clock.id, customer.id
+
+
+def advance(client: stripe.StripeClient, clock_id: str, to: int) -> None:
+    result = client.v1.test_helpers.test_clocks.advance(clock_id, params={"frozen_time": to})
+    assert result.status == "ready"
+
+
+def test_create_charges_the_first_period(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2900})
+    clock, customer = clock_customer(client, ts(2026, 1, 15, 12))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Pro"], "quantity": 2}],
+        "expand": ["latest_invoice.payments"], "metadata": {"plan": "pro"}})
+    assert subscription.status == "active"
+    item = subscription["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 1, 15, 12), ts(2026, 2, 15, 12))
+    assert item.quantity == 2 and item.price.id == prices["Pro"] and item.plan.amount == 2900
+    assert subscription.billing_mode.type == "flexible"
+    invoice = subscription.latest_invoice
+    assert (invoice.status, invoice.total, invoice.amount_paid, invoice.billing_reason) == \
+        ("paid", 5800, 5800, "subscription_create")
+    line = invoice.lines.data[0]
+    assert line.description == "2 × Pro (at $29.00 / month)"
+    assert line.parent.subscription_item_details.subscription_item == item.id
+    assert invoice.number.endswith("-0001")
+    sub_dict = subscription.to_dict()
+    sub_dict["latest_invoice"] = invoice.id
+    assert_shape(sub_dict)
+    fetched_invoice = client.v1.invoices.retrieve(invoice.id)
+    assert_shape(fetched_invoice.to_dict())
+    types = [e.type for e in reversed(client.v1.events.list(params={"limit": 30}).data)]
+    start = types.index("customer.subscription.created")
+    assert types[start:] == ["customer.subscription.created", "invoice.created", "invoice.finalized",
+                             "charge.succeeded", "payment_intent.succeeded", "payment_intent.created",
+                             "invoice_payment.paid", "invoice.paid", "invoice.payment_succeeded"] or \
+        types[start:start + 3] == ["customer.subscription.created", "invoice.created", "invoice.finalized"]
+    created_event = client.v1.events.list(params={"type": "customer.subscription.created"}).data[0]
+    assert created_event.data.object.status == "active"
+    assert created_event.request.id.startswith("req_")
+
+
+def test_monthly_renewals_anchor_on_the_31st(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Basic": 1000})
+    clock, customer = clock_customer(client, ts(2027, 1, 31, 10))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Basic"]}]})
+    expected_ends = [ts(2027, 2, 28, 10), ts(2027, 3, 31, 10), ts(2027, 4, 30, 10), ts(2027, 5, 31, 10)]
+    assert subscription["items"].data[0].current_period_end == expected_ends[0]
+    for index, boundary in enumerate(expected_ends[:-1]):
+        advance(client, clock, boundary + 2 * 3600)
+        current = client.v1.subscriptions.retrieve(subscription.id)
+        item = current["items"].data[0]
+        assert (item.current_period_start, item.current_period_end) == (boundary, expected_ends[index + 1])
+        latest = client.v1.invoices.retrieve(current.latest_invoice)
+        assert (latest.status, latest.billing_reason, latest.amount_paid) == ("paid", "subscription_cycle", 1000)
+        assert latest.created == boundary
+        assert latest.status_transitions.finalized_at == boundary + 3600
+        assert_shape(latest.to_dict())
+    invoices = client.v1.invoices.list(params={"subscription": subscription.id}).data
+    assert len(invoices) == 4
+    renewal_event = client.v1.events.list(params={"type": "invoice.created"}).data[0]
+    assert renewal_event.request.id is None
+    assert renewal_event.created == expected_ends[2]
+
+
+def test_upgrade_mid_cycle_prorations_land_on_the_renewal(client: stripe.StripeClient) -> None:
+    """Reference example C: 50 EUR -> 100 EUR on Jan 16 of a Jan 1 - Feb 1 period: -2581 / +5161, and the
+    Feb 1 invoice is 12580."""
+    prices = setup_catalog(client, {"Basic": 5000, "Premium": 10000}, currency="eur")
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer,
+                                                          "items": [{"price": prices["Basic"]}]})
+    advance(client, clock, ts(2026, 1, 16))
+    item_id = subscription["items"].data[0].id
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": item_id, "price": prices["Premium"]}]})
+    assert updated["items"].data[0].price.id == prices["Premium"]
+    assert updated.latest_invoice == subscription.latest_invoice
+    pending = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    amounts = sorted(item.amount for item in pending)
+    assert amounts == [-2581, 5161]
+    credit = next(i for i in pending if i.amount < 0)
+    assert credit.description == "Unused time on Basic after 16 Jan 2026"
+    assert credit.proration is True and credit.discountable is False
+    assert_shape(credit.to_dict())
+    preview = client.v1.invoices.create_preview(params={"subscription": subscription.id})
+    assert preview.total == 12580
+    assert preview.billing_reason == "upcoming"
+    assert all(line.id.startswith("il_tmp_") for line in preview.lines.data)
+    assert_shape(preview.to_dict())
+    advance(client, clock, ts(2026, 2, 1, 2))
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert renewal.total == 12580 and renewal.status == "paid"
+    descriptions = [line.description for line in renewal.lines.data]
+    assert "1 × Premium (at €100.00 / month)" in descriptions
+
+
+def test_preview_matches_stripe_example_b(client: stripe.StripeClient) -> None:
+    """Reference example B: Silver 1000 -> Gold 3252 with proration_date 1598982148 in the period
+    1596749288 -> 1599427688: -166 / +541 and a next-period line of 3252 -> 3627."""
+    prices = setup_catalog(client, {"Silver": 1000, "Gold": 3252})
+    clock, customer = clock_customer(client, 1596749288)
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Silver"]}]})
+    assert subscription["items"].data[0].current_period_end == 1599427688
+    advance(client, clock, 1598982148 + 60)
+    item_id = subscription["items"].data[0].id
+    preview = client.v1.invoices.create_preview(params={
+        "subscription": subscription.id,
+        "subscription_details": {"items": [{"id": item_id, "price": prices["Gold"]}],
+                                 "proration_date": 1598982148}})
+    amounts = sorted(line.amount for line in preview.lines.data)
+    assert amounts == [-166, 541, 3252]
+    assert preview.total == 3627 and preview.amount_due == 3627
+    assert preview.parent.subscription_details.subscription_proration_date == 1598982148
+    proration_line = next(line for line in preview.lines.data if line.amount == 541)
+    assert (proration_line.period.start, proration_line.period.end) == (1598982148, 1599427688)
+    # Nothing was changed by the preview.
+    assert client.v1.subscriptions.retrieve(subscription.id)["items"].data[0].price.id == prices["Silver"]
+    assert client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data == []
+
+
+def test_quantity_change_credits_old_and_debits_new(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Seat": 1000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer,
+                                                          "items": [{"price": prices["Seat"], "quantity": 5}]})
+    advance(client, clock, ts(2026, 4, 16))
+    item_id = subscription["items"].data[0].id
+    client.v1.subscription_items.update(item_id, params={"quantity": 10, "proration_behavior": "always_invoice"})
+    latest = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert latest.billing_reason == "subscription_update" and latest.status == "paid"
+    assert sorted(line.amount for line in latest.lines.data) == [-2500, 5000]
+    assert latest.total == 2500
+    credit = next(line for line in latest.lines.data if line.amount < 0)
+    assert credit.description == "Unused time on 5 × Seat after 16 Apr 2026"
+
+
+def test_interval_change_invoices_now_and_resets_anchor(client: stripe.StripeClient) -> None:
+    """Reference example I: $10/mo -> $100/yr on day 16 of a 30-day month: -500 + 10000 = 9500 now."""
+    product = client.v1.products.create(params={"name": "Team"})
+    monthly = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 1000,
+                                              "recurring": {"interval": "month"}})
+    yearly = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 10000,
+                                             "recurring": {"interval": "year"}})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": monthly.id}]})
+    advance(client, clock, ts(2026, 6, 16))
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "price": yearly.id}]})
+    item = updated["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 6, 16), ts(2027, 6, 16))
+    assert updated.billing_cycle_anchor == ts(2026, 6, 16)
+    invoice = client.v1.invoices.retrieve(updated.latest_invoice)
+    assert invoice.total == 9500 and invoice.status == "paid"
+
+
+def test_no_proration(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"A": 1000, "B": 2000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["A"]}]})
+    advance(client, clock, ts(2026, 3, 10))
+    client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "price": prices["B"]}], "proration_behavior": "none"})
+    assert client.v1.invoice_items.list(params={"customer": customer}).data == []
+    advance(client, clock, ts(2026, 4, 1, 2))
+    latest = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert latest.total == 2000
+
+
+def test_trial_then_first_charge(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 5, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "trial_period_days": 14})
+    assert subscription.status == "trialing"
+    assert subscription.trial_end == ts(2026, 5, 15)
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.total == 0 and first.status == "paid"
+    assert first.lines.data[0].description == "Free trial for 1 × Pro"
+    advance(client, clock, ts(2026, 5, 13))
+    warnings = client.v1.events.list(params={"type": "customer.subscription.trial_will_end"}).data
+    assert len(warnings) == 1 and warnings[0].created == ts(2026, 5, 12)
+    advance(client, clock, ts(2026, 5, 15, 2))
+    after = client.v1.subscriptions.retrieve(subscription.id)
+    assert after.status == "active"
+    invoice = client.v1.invoices.retrieve(after.latest_invoice)
+    assert invoice.total == 2000 and invoice.status == "paid"
+    assert after["items"].data[0].current_period_end == ts(2026, 6, 15)
+
+
+def test_cancel_at_period_end(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 7, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    advance(client, clock, ts(2026, 7, 10))
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "cancel_at_period_end": True, "cancellation_details": {"feedback": "too_expensive", "comment": "pricey"}})
+    assert updated.status == "active" and updated.cancel_at == ts(2026, 8, 1)
+    assert updated.canceled_at == ts(2026, 7, 10)
+    assert updated.cancellation_details.feedback == "too_expensive"
+    assert_shape({**updated.to_dict(), "latest_invoice": updated.latest_invoice})
+    advance(client, clock, ts(2026, 8, 1, 1))
+    ended = client.v1.subscriptions.retrieve(subscription.id)
+    assert ended.status == "canceled" and ended.ended_at == ts(2026, 8, 1)
+    assert ended.cancellation_details.reason == "cancellation_requested"
+    assert len(client.v1.invoices.list(params={"subscription": subscription.id}).data) == 1
+    deleted = client.v1.events.list(params={"type": "customer.subscription.deleted"}).data[0]
+    assert deleted.created == ts(2026, 8, 1) and deleted.request.id is None
+
+
+def test_cancel_now_with_proration(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 9, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    advance(client, clock, ts(2026, 9, 16))
+    canceled = client.v1.subscriptions.cancel(subscription.id, params={"prorate": True})
+    assert canceled.status == "canceled" and canceled.canceled_at == ts(2026, 9, 16)
+    credits = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert [c.amount for c in credits] == [-1500]
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscriptions.update(subscription.id, params={"items": [{"price": prices["Pro"]}]})
+    assert client.v1.subscriptions.list(params={"customer": customer}).data == []
+    assert [s.id for s in client.v1.subscriptions.list(params={"customer": customer, "status": "canceled"}).data] \
+        == [subscription.id]
+
+
+def test_failing_card_past_due_then_new_card_recovers(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 10, 1), token="pm_card_chargeCustomerFail")
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "trial_period_days": 7})
+    assert subscription.status == "trialing"
+    advance(client, clock, ts(2026, 10, 8, 2))
+    after = client.v1.subscriptions.retrieve(subscription.id)
+    assert after.status == "past_due"
+    invoice = client.v1.invoices.retrieve(after.latest_invoice)
+    assert invoice.status == "open" and invoice.attempt_count == 1
+    assert invoice.next_payment_attempt == ts(2026, 10, 8, 1) + 3 * 86400
+    failed = client.v1.events.list(params={"type": "invoice.payment_failed"}).data
+    assert len(failed) == 1
+    new_pm = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer})
+    client.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": new_pm.id}})
+    paid = client.v1.invoices.pay(invoice.id)
+    assert paid.status == "paid"
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
+
+
+def test_first_payment_failure_is_incomplete_then_expires(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 11, 1), token="pm_card_chargeCustomerFail")
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    assert subscription.status == "incomplete"
+    invoice = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert invoice.status == "open"
+    with pytest.raises(stripe.CardError):
+        client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                               "payment_behavior": "error_if_incomplete"})
+    assert len(client.v1.subscriptions.list(params={"customer": customer, "status": "all"}).data) == 1
+    advance(client, clock, ts(2026, 11, 2))
+    expired = client.v1.subscriptions.retrieve(subscription.id)
+    assert expired.status == "incomplete_expired"
+    assert client.v1.invoices.retrieve(invoice.id).status == "void"
+
+
+def test_coupon_repeating_ends(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 10000})
+    coupon = client.v1.coupons.create(params={"percent_off": 20, "duration": "repeating", "duration_in_months": 2})
+    clock, customer = clock_customer(client, ts(2026, 1, 10))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "discounts": [{"coupon": coupon.id}]})
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.total == 8000 and first.total_discount_amounts[0].amount == 2000
+    assert subscription.discounts[0].startswith("di_")
+    totals = []
+    for month in (2, 3, 4):
+        advance(client, clock, ts(2026, month, 10, 2))
+        current = client.v1.subscriptions.retrieve(subscription.id)
+        totals.append(client.v1.invoices.retrieve(current.latest_invoice).total)
+    assert totals == [8000, 10000, 10000]
+    assert client.v1.subscriptions.retrieve(subscription.id).discounts == []
+    assert client.v1.coupons.retrieve(coupon.id).times_redeemed == 1
+
+
+def test_promotion_code_minimum_amount(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Small": 1000})
+    coupon = client.v1.coupons.create(params={"amount_off": 500, "currency": "usd", "duration": "once"})
+    promo = client.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id},
+                                                     "restrictions": {"minimum_amount": 5000,
+                                                                      "minimum_amount_currency": "usd"}})
+    clock, customer = clock_customer(client, ts(2026, 2, 1))
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Small"]}],
+                                               "discounts": [{"promotion_code": promo.id}]})
+    assert info.value.param == "discounts[0][promotion_code]"
+
+
+def test_subscription_items_and_search(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Base": 1000, "Addon": 300})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Base"]}],
+                                                          "metadata": {"team": "blue"}})
+    added = client.v1.subscription_items.create(params={"subscription": subscription.id, "price": prices["Addon"],
+                                                        "quantity": 3, "proration_behavior": "none"})
+    assert added.quantity == 3 and added.subscription == subscription.id
+    assert_shape(added.to_dict())
+    listed = client.v1.subscription_items.list(params={"subscription": subscription.id})
+    assert {i.id for i in listed.data} == {subscription["items"].data[0].id, added.id}
+    deleted = client.v1.subscription_items.delete(added.id, params={"proration_behavior": "none"})
+    assert deleted.deleted is True
+    found = client.v1.subscriptions.search(params={"query": "metadata['team']:'blue' AND status:'active'"})
+    assert [s.id for s in found.data] == [subscription.id]
+
+
+def test_advance_limit_two_intervals(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Weekly": 100}, interval="week")
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Weekly"]}]})
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.test_helpers.test_clocks.advance(clock, params={"frozen_time": ts(2026, 1, 20)})
+    assert info.value.param == "frozen_time"
+    advance(client, clock, ts(2026, 1, 15))
+
+
+def test_pre_basil_shapes(client: stripe.StripeClient, http: object) -> None:
+    prices = setup_catalog(client, {"Pro": 1500})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    old = http.get(f"/v1/subscriptions/{subscription.id}", headers={"Stripe-Version": "2023-08-16"}).json()  # type: ignore[attr-defined]
+    assert old["current_period_start"] == ts(2026, 1, 1) and old["current_period_end"] == ts(2026, 2, 1)
+    assert_shape(old, version="2023-08-16")
+    invoice = http.get(f"/v1/invoices/{subscription.latest_invoice}", headers={"Stripe-Version": "2023-08-16"}).json()  # type: ignore[attr-defined]
+    assert invoice["subscription"] == subscription.id and invoice["paid"] is True
+    assert invoice["charge"].startswith("ch_") and invoice["payment_intent"].startswith("pi_")
+    assert invoice["lines"]["data"][0]["type"] == "subscription"
+    assert_shape(invoice, version="2023-08-16")
