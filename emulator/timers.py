@@ -30,6 +30,12 @@ def cancel(ctx: Ctx, kind: str | None, object_id: str) -> None:
                           (ctx.account_id, object_id, kind))
 
 
+def cancel_kinds(ctx: Ctx, kinds: tuple[str, ...], object_id: str) -> None:
+    """Drop pending timers of several kinds for the object in one statement."""
+    ctx.store.execute(f"DELETE FROM timers WHERE account = ? AND object_id = ? AND kind IN "
+                      f"({','.join('?' * len(kinds))})", (ctx.account_id, object_id, *kinds))
+
+
 def pending(ctx: Ctx, object_id: str) -> list[tuple[str, int]]:
     """(kind, due_at) of the object's pending timers, soonest first."""
     return [tuple(row) for row in ctx.store.execute(  # type: ignore[misc]

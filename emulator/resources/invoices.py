@@ -525,6 +525,8 @@ def _payment_description(invoice: dict[str, Any]) -> str:
 
 def intent_settled(ctx: Ctx, intent: dict[str, Any]) -> None:
     """A PaymentIntent of an invoice succeeded later (after 3-D Secure): the invoice is paid."""
+    if ctx.memo.get("paying_invoice"):
+        return  # the payment attempt in progress handles its own outcome
     invoice_id = ctx.store.execute("SELECT owner FROM objects WHERE account = ? AND id = ?",
                                    (ctx.account_id, intent["id"])).fetchone()
     if not invoice_id or not invoice_id[0] or ctx.memo.get("paying_invoice") == invoice_id[0]:

@@ -29,17 +29,12 @@ def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if not subscription_id and not params.get("customer"):
         raise InvalidRequestError("Missing required param: customer or subscription.", param="customer",
                                   code="parameter_missing")
-    store = ctx.store
-    store.execute("SAVEPOINT preview")
-    try:
+    with ctx.store.discarded():
         if subscription_id:
             invoice = _preview_subscription(ctx, subscription_id, details)
         else:
             invoice = _preview_new(ctx, params, details)
         preview = copy.deepcopy(invoice)
-    finally:
-        store.execute("ROLLBACK TO preview")
-        store.execute("RELEASE preview")
     return _as_preview(preview, details.get("proration_date"))
 
 

@@ -14,6 +14,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import orjson
+
 from emulator import events, ids, timers
 from emulator.billing import periods, proration
 from emulator.billing.money import format_amount
@@ -433,21 +435,19 @@ def _schedule_period_end(ctx: Ctx, subscription: dict[str, Any]) -> None:
     trial_will_end warning."""
     clock_id = subscription["test_clock"]
     sub_id = subscription["id"]
-    timers.cancel(ctx, "subscription.renew", sub_id)
-    timers.cancel(ctx, "subscription.cancel", sub_id)
+    timers.cancel_kinds(ctx, ("subscription.renew", "subscription.cancel", "subscription.trial_will_end"), sub_id)
     if subscription["status"] in ("canceled", "incomplete_expired", "incomplete"):
         return
     _, period_end = current_period(subscription)
     cancel_at = subscription.get("cancel_at")
     if cancel_at is not None and cancel_at <= period_end:
-        timers.schedule(ctx, "subscription.cancel", sub_id, cancel_at, test_clock=clock_id)
+        timers.schedule(ctx, "subscription.cancel", sub_id, cancel_at, test_clock=clock_id, replace=False)
     else:
-        timers.schedule(ctx, "subscription.renew", sub_id, period_end, test_clock=clock_id)
-    timers.cancel(ctx, "subscription.trial_will_end", sub_id)
+        timers.schedule(ctx, "subscription.renew", sub_id, period_end, test_clock=clock_id, replace=False)
     if subscription["status"] == "trialing" and subscription["trial_end"]:
         warn_at = max(subscription["trial_end"] - TRIAL_WILL_END_BEFORE, ctx.now())
         if warn_at < subscription["trial_end"]:
-            timers.schedule(ctx, "subscription.trial_will_end", sub_id, warn_at, test_clock=clock_id)
+            timers.schedule(ctx, "subscription.trial_will_end", sub_id, warn_at, test_clock=clock_id, replace=False)
 
 
 def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
@@ -499,9 +499,8 @@ def before_period_start(subscription: dict[str, Any]) -> int:
 
 
 def _copy(subscription: dict[str, Any]) -> dict[str, Any]:
-    import copy
-
-    return copy.deepcopy(subscription)
+    """A deep copy (through orjson: several times faster than copy.deepcopy for JSON data)."""
+    return orjson.loads(orjson.dumps(subscription))
 
 
 def _live_discounts(ctx: Ctx, discount_ids: list[str], moment: int) -> list[str]:

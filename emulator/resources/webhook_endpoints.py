@@ -69,10 +69,17 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "url": check_url(ctx, params["url"]),
     }
     common.create(ctx, endpoint, event="")
+    _forget(ctx)
     secret = ids.new_secret("whsec_", 24)
     ctx.store.execute("INSERT INTO webhook_secrets (account, endpoint, secret) VALUES (?, ?, ?)",
                       (ctx.account_id, endpoint["id"], secret))
     return {**endpoint, "secret": secret}
+
+
+def _forget(ctx: Ctx) -> None:
+    from emulator.webhooks import outbox
+
+    outbox.forget_endpoints(ctx)
 
 
 def require(ctx: Ctx, endpoint_id: str) -> dict[str, Any]:
@@ -93,6 +100,7 @@ def update(ctx: Ctx, endpoint_id: str, params: dict[str, Any]) -> dict[str, Any]
         endpoint["description"] = common.or_none(params["description"])
     if "metadata" in params:
         endpoint["metadata"] = common.apply_metadata(endpoint["metadata"], params["metadata"])
+    _forget(ctx)
     return common.save(ctx, before, endpoint, event="")
 
 
@@ -102,6 +110,7 @@ def delete(ctx: Ctx, endpoint_id: str) -> dict[str, Any]:
     ctx.store.execute("UPDATE webhook_deliveries SET status = 'canceled' WHERE account = ? AND endpoint = ? "
                       "AND status = 'pending'", (ctx.account_id, endpoint_id))
     ctx.store.execute("DELETE FROM webhook_secrets WHERE account = ? AND endpoint = ?", (ctx.account_id, endpoint_id))
+    _forget(ctx)
     return common.delete(ctx, endpoint, keep=False, event="")
 
 

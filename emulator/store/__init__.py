@@ -67,6 +67,10 @@ class Store:
         self.conn = conn
         self._depth = 0
         self._after_commit: dict[str, tuple[Any, Any]] = {}
+        # Inside a transaction nobody else can write (BEGIN IMMEDIATE), so rows read once are kept until it
+        # ends; every write through this class updates the cache. `memo` holds other per-transaction facts.
+        self._rows: dict[tuple[str, str], tuple[str, int, bytes] | None] = {}
+        self.memo: dict[str, Any] = {}
 
     def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
         """Run `callback(arg)` once after the current transaction commits (dropped on rollback)."""
@@ -89,14 +93,17 @@ class Store:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
+        self._forget()
         try:
             yield
         except BaseException:
             self._depth = 0
             self._after_commit.clear()
+            self._forget()
             self.conn.execute("ROLLBACK")
             raise
         self._depth = 0
+        self._forget()
         self.conn.execute("COMMIT")
         pending, self._after_commit = self._after_commit, {}
         for callback, arg in pending.values():
@@ -106,12 +113,33 @@ class Store:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    def _forget(self) -> None:
+        self._rows.clear()
+        self.memo.clear()
+
+    @contextmanager
+    def discarded(self) -> Iterator[None]:
+        """Run work inside a savepoint that is always rolled back (previews compute with the real code)."""
+        self.conn.execute("SAVEPOINT discarded")
+        try:
+            yield
+        finally:
+            self.conn.execute("ROLLBACK TO discarded")
+            self.conn.execute("RELEASE discarded")
+            self._forget()
+
     # -- objects ------------------------------------------------------------------------------
     def get(self, account: str, object_id: str, object_type: str | None = None) -> dict[str, Any] | None:
         """The stored object, or None. A deleted object is returned as Stripe's {id, object, deleted}."""
-        row = self.conn.execute(
-            "SELECT object, deleted, data FROM objects WHERE account = ? AND id = ?", (account, object_id)
-        ).fetchone()
+        key = (account, object_id)
+        if self._depth and key in self._rows:
+            row = self._rows[key]
+        else:
+            row = self.conn.execute(
+                "SELECT object, deleted, data FROM objects WHERE account = ? AND id = ?", (account, object_id)
+            ).fetchone()
+            if self._depth:
+                self._rows[key] = row
         if row is None or (object_type is not None and row[0] != object_type):
             return None
         obj = orjson.loads(row[2])
@@ -127,6 +155,8 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
             (account, obj["id"], obj["object"], obj.get("created", 0), customer, owner, data),
         )
+        if self._depth:
+            self._rows[(account, obj["id"])] = (obj["object"], 0, data)
         return data
 
     def exists(self, account: str, object_id: str) -> bool:
@@ -141,15 +171,20 @@ class Store:
             "WHERE account = ? AND id = ?",
             (data, customer, owner, account, obj["id"]),
         )
+        if self._depth:
+            cached = self._rows.get((account, obj["id"]))
+            self._rows[(account, obj["id"])] = (obj["object"], cached[1] if cached else 0, data)
         return data
 
     def mark_deleted(self, account: str, obj: dict[str, Any]) -> None:
         """Stripe keeps deleted customers/products retrievable as {id, object, deleted: true}."""
         self.conn.execute("UPDATE objects SET deleted = 1, data = ? WHERE account = ? AND id = ?",
                           (orjson.dumps(obj), account, obj["id"]))
+        self._rows.pop((account, obj["id"]), None)
 
     def remove(self, account: str, object_id: str) -> None:
         self.conn.execute("DELETE FROM objects WHERE account = ? AND id = ?", (account, object_id))
+        self._rows.pop((account, object_id), None)
 
     def seq_of(self, account: str, object_id: str) -> int | None:
         row = self.conn.execute("SELECT seq FROM objects WHERE account = ? AND id = ?",

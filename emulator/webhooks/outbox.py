@@ -19,16 +19,30 @@ def matches(enabled_events: list[str], event_type: str) -> bool:
                for pattern in enabled_events)
 
 
+def _enabled_endpoints(ctx: Ctx) -> list[tuple[str, list[str]]]:
+    key = f"webhook_endpoints:{ctx.account_id}"
+    cached = ctx.store.memo.get(key)
+    if cached is None:
+        rows = ctx.store.execute(
+            "SELECT id, data FROM objects WHERE account = ? AND object = 'webhook_endpoint' AND deleted = 0",
+            (ctx.account_id,)).fetchall()
+        cached = []
+        for endpoint_id, data in rows:
+            endpoint = orjson.loads(data)
+            if endpoint["status"] == "enabled":
+                cached.append((endpoint_id, endpoint["enabled_events"]))
+        if ctx.store.in_transaction:
+            ctx.store.memo[key] = cached
+    return cached
+
+
+def forget_endpoints(ctx: Ctx) -> None:
+    """Endpoints changed in this transaction: read them again for the next event."""
+    ctx.store.memo.pop(f"webhook_endpoints:{ctx.account_id}", None)
+
+
 def endpoints_for(ctx: Ctx, event_type: str) -> list[str]:
-    rows = ctx.store.execute(
-        "SELECT id, data FROM objects WHERE account = ? AND object = 'webhook_endpoint' AND deleted = 0",
-        (ctx.account_id,)).fetchall()
-    selected = []
-    for endpoint_id, data in rows:
-        endpoint = orjson.loads(data)
-        if endpoint["status"] == "enabled" and matches(endpoint["enabled_events"], event_type):
-            selected.append(endpoint_id)
-    return selected
+    return [endpoint_id for endpoint_id, enabled in _enabled_endpoints(ctx) if matches(enabled, event_type)]
 
 
 @events.on_event
