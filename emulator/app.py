@@ -30,13 +30,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from emulator.api import error_response, register_routes
     from emulator import engine
     from emulator.dashboard import control, pages
-    from emulator.hosted import authentication
+    from emulator.hosted import authentication, invoice_page
     from emulator.webhooks import delivery
 
     register_routes(app)
     app.register_blueprint(control.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(authentication.bp)
+    app.register_blueprint(invoice_page.bp)
 
     @app.before_request
     def start_background_workers() -> None:

@@ -1,0 +1,63 @@
+"""The hosted invoice page (`invoice.hosted_invoice_url`) and its printable version (`invoice.invoice_pdf`).
+Open invoices can be paid here with the customer's default payment method or a test card, as Stripe's
+hosted page allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+
+from emulator import store as store_module
+from emulator.billing.money import format_amount
+from emulator.context import Ctx
+from emulator.errors import StripeError
+from emulator.resources import accounts, invoices
+from emulator.store import Store
+
+bp = Blueprint("invoice_page", __name__, url_prefix="/invoice")
+
+
+def _context(invoice_id: str) -> tuple[Ctx, dict[str, Any]]:
+    store = Store(store_module.connection_for(current_app.config["DATABASE"]))
+    row = store.execute("SELECT account FROM objects WHERE id = ? AND object = 'invoice'", (invoice_id,)).fetchone()
+    if row is None:
+        abort(404)
+    account = accounts.load(store, row[0])
+    ctx = Ctx(store=store, account=account, api_version=account.api_version, settings=current_app.config,
+              base_url=current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}")
+    invoice = store.get(account.id, invoice_id, "invoice")
+    if invoice is None or invoice["status"] == "draft":
+        abort(404)
+    return ctx, invoice
+
+
+def _view(invoice: dict[str, Any]) -> dict[str, Any]:
+    money = lambda amount: format_amount(amount, invoice["currency"])  # noqa: E731
+    return {"money": money}
+
+
+@bp.get("/<invoice_id>")
+def page(invoice_id: str) -> str:
+    ctx, invoice = _context(invoice_id)
+    return render_template("hosted/invoice.html", invoice=invoice, printable=False,
+                           message=request.args.get("message"), **_view(invoice))
+
+
+@bp.get("/<invoice_id>/pdf")
+def printable(invoice_id: str) -> str:
+    ctx, invoice = _context(invoice_id)
+    return render_template("hosted/invoice.html", invoice=invoice, printable=True, message=None, **_view(invoice))
+
+
+@bp.post("/<invoice_id>/pay")
+def pay(invoice_id: str) -> Response:
+    ctx, invoice = _context(invoice_id)
+    card = request.form.get("payment_method") or None
+    try:
+        with ctx.store.transaction():
+            result = invoices.pay(ctx, invoice_id, {"payment_method": card} if card else {})
+        message = "Payment succeeded." if result["status"] == "paid" else "Payment is pending."
+    except StripeError as error:
+        message = error.message
+    return redirect(url_for("invoice_page.page", invoice_id=invoice_id, message=message))
