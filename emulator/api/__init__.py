@@ -101,16 +101,22 @@ class Raw:
         self.status = status
 
 
+_routes_added = False
+
+
 def register_routes(app: Flask) -> None:
-    """Attach every declared operation to the blueprint (called once per app)."""
+    """Attach every declared operation to the blueprint (rules are added once per process; the blueprint
+    is then registered on each app, e.g. several test apps)."""
+    global _routes_added
     import emulator.api.routes  # noqa: F401  (declares the operations)
 
-    by_rule: dict[str, dict[str, Operation]] = {}
-    for op in OPERATIONS:
-        by_rule.setdefault(op.path, {})[op.method] = op
-    for rule, methods in by_rule.items():
-        view = _make_view(methods)
-        bp.add_url_rule(rule, endpoint=rule, view_func=view, methods=list(methods))
+    if not _routes_added:
+        by_rule: dict[str, dict[str, Operation]] = {}
+        for op in OPERATIONS:
+            by_rule.setdefault(op.path, {})[op.method] = op
+        for rule, methods in by_rule.items():
+            bp.add_url_rule(rule, endpoint=rule, view_func=_make_view(methods), methods=list(methods))
+        _routes_added = True
     app.register_blueprint(bp)
 
 

@@ -1,0 +1,119 @@
+"""The lifecycle engine in-process under freezegun: wall time moves, due transitions run in order through
+the per-request catch-up and the scheduler; crash-interrupted advances resume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from emulator import engine, store as store_module
+from emulator.app import create_app
+from emulator.context import Ctx
+from emulator.resources import accounts, test_clocks
+from emulator.store import Store
+
+HEADERS = {"Authorization": "Bearer sk_test_engine"}
+
+
+@pytest.fixture
+def app(tmp_path: Any) -> Iterator[Flask]:
+    application = create_app({"DATABASE": str(tmp_path / "engine.sqlite3"), "WEBHOOK_DELIVERY": "off",
+                              "SCHEDULER": False})
+    yield application
+    store_module.forget_connections()
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(path, data=data, headers=HEADERS)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def get(client: FlaskClient, path: str, **query: Any) -> dict[str, Any]:
+    response = client.get(path, headers=HEADERS, query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def subscribe(client: FlaskClient, amount: int = 1000) -> dict[str, Any]:
+    product = post(client, "/v1/products", {"name": "Engine"})
+    price = post(client, "/v1/prices", {"product": product["id"], "currency": "usd", "unit_amount": amount,
+                                        "recurring[interval]": "month"})
+    customer = post(client, "/v1/customers", {"payment_method": "pm_card_visa",
+                                              "invoice_settings[default_payment_method]": "pm_card_visa"})
+    return post(client, "/v1/subscriptions", {"customer": customer["id"], "items[0][price]": price["id"]})
+
+
+def test_wall_time_renewal_through_request_catch_up(app: Flask) -> None:
+    client = app.test_client()
+    with freeze_time("2027-01-31 10:00:00") as frozen:
+        subscription = subscribe(client)
+        assert subscription["items"]["data"][0]["current_period_end"] == int(
+            datetime(2027, 2, 28, 10, tzinfo=timezone.utc).timestamp())
+        frozen.move_to("2027-02-28 10:30:00")
+        renewed = get(client, f"/v1/subscriptions/{subscription['id']}")
+        draft = get(client, f"/v1/invoices/{renewed['latest_invoice']}")
+        assert draft["status"] == "draft" and draft["billing_reason"] == "subscription_cycle"
+        assert draft["automatically_finalizes_at"] == int(datetime(2027, 2, 28, 11, tzinfo=timezone.utc).timestamp())
+        frozen.move_to("2027-02-28 11:00:01")
+        paid = get(client, f"/v1/invoices/{renewed['latest_invoice']}")
+        assert paid["status"] == "paid" and paid["amount_paid"] == 1000
+
+
+def test_transitions_run_in_time_order(app: Flask) -> None:
+    client = app.test_client()
+    with freeze_time("2027-03-01 00:00:00") as frozen:
+        subscription = subscribe(client)
+        frozen.move_to("2027-06-15 00:00:00")
+        get(client, "/v1/customers")
+        invoices = get(client, "/v1/invoices", subscription=subscription["id"], limit=20)["data"]
+        created = [invoice["created"] for invoice in reversed(invoices)]
+        assert created == sorted(created) and len(created) == 4
+        assert [i["status"] for i in invoices] == ["paid"] * 4
+        events = get(client, "/v1/events", limit=100, type="invoice.created")["data"]
+        assert [e["created"] for e in reversed(events)] == created
+
+
+def test_scheduler_runs_due_work_without_requests(app: Flask) -> None:
+    client = app.test_client()
+    with freeze_time("2027-05-01 00:00:00") as frozen:
+        subscription = subscribe(client)
+        frozen.move_to("2027-06-01 02:00:00")
+        scheduler = engine.Scheduler(app.config["DATABASE"], app.config)
+        assert scheduler.run_once() == 2  # the renewal, then the finalization an hour later
+        assert scheduler.run_once() == 0
+        store = Store(store_module.connection_for(app.config["DATABASE"]))
+        account_id = store.execute("SELECT id FROM accounts").fetchone()[0]
+        latest = store.get(account_id, store.get(account_id, subscription["id"])["latest_invoice"])
+        assert latest["status"] == "paid"
+
+
+def test_scheduler_lease_lets_one_process_run(app: Flask) -> None:
+    first = engine.Scheduler(app.config["DATABASE"], app.config)
+    second = engine.Scheduler(app.config["DATABASE"], app.config)
+    store = Store(store_module.connection_for(app.config["DATABASE"]))
+    assert first.acquire(store) is True
+    assert second.acquire(store) is False
+    assert first.acquire(store) is True
+
+
+def test_interrupted_advance_resumes(app: Flask) -> None:
+    client = app.test_client()
+    with freeze_time("2027-01-01 00:00:00"):
+        clock = post(client, "/v1/test_helpers/test_clocks", {"frozen_time": 1798761600})
+        store = Store(store_module.connection_for(app.config["DATABASE"]))
+        account = accounts.load(store, store.execute("SELECT id FROM accounts").fetchone()[0])
+        ctx = Ctx(store=store, account=account, api_version=account.api_version, settings=app.config)
+        with store.transaction():
+            test_clocks.begin_advance(ctx, clock["id"], {"frozen_time": 1798761600 + 86400})
+        # The process "crashed" here: the clock is left advancing. A restart resumes it.
+        assert get(client, f"/v1/test_helpers/test_clocks/{clock['id']}")["status"] == "advancing"
+        engine.resume_interrupted_advances(store, app.config)
+        resumed = get(client, f"/v1/test_helpers/test_clocks/{clock['id']}")
+        assert resumed["status"] == "ready" and resumed["frozen_time"] == 1798761600 + 86400
