@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_ATTEMPTS": 10,
     # Run due transitions of objects not on a test clock in a background thread (also caught up per request).
     "SCHEDULER": True,
+    # Dunning: days between retries of a failed renewal payment, and what happens after the last one.
+    "DUNNING_RETRY_DAYS": "3,5,7",
+    "DUNNING_FINAL_ACTION": "cancel",
     # Deliver to public internet hosts too (by default only loopback and private networks).
     "ALLOW_PUBLIC_WEBHOOK_URLS": False,
 }
