@@ -32,6 +32,9 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_ATTEMPTS": 10,
     # Run due transitions of objects not on a test clock in a background thread (also caught up per request).
     "SCHEDULER": True,
+    # invoice.upcoming is sent this many days before an automatically charged renewal (a Dashboard setting
+    # in Stripe; its default is unconfirmed).
+    "UPCOMING_INVOICE_DAYS": 3,
     # Dunning: days between retries of a failed renewal payment, and what happens after the last one.
     "DUNNING_RETRY_DAYS": "3,5,7",
     "DUNNING_FINAL_ACTION": "cancel",

@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -178,7 +179,8 @@ def finish_advance(ctx: Ctx, clock_id: str) -> dict[str, Any]:
     target = test_clock["status_details"]["advancing"]["target_frozen_time"]
     run_until(ctx, target, test_clock=clock_id)
     with ctx.store.transaction():
-        return test_clocks.complete_advance(ctx, clock_id)
+        # Stripe reports `ready` on its own once the advance is done: no request is attached.
+        return test_clocks.complete_advance(replace(ctx, request_id=None, idempotency_key=None), clock_id)
 
 
 # -- what each kind of timer does ------------------------------------------------------------------------
@@ -200,6 +202,10 @@ def _register_handlers() -> None:
     @handler("subscription.trial_will_end")
     def trial_will_end(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
         subscriptions.trial_will_end(ctx, subscription_id)
+
+    @handler("subscription.upcoming")
+    def upcoming(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
+        subscriptions.upcoming(ctx, subscription_id)
 
     @handler("invoice.finalize")
     def finalize(ctx: Ctx, invoice_id: str, payload: dict[str, Any]) -> None:

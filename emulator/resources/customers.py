@@ -90,6 +90,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         clock = test_clocks.require_usable(ctx, clock_id)
         created = clock["frozen_time"]
         ctx = ctx.on_clock(clock_id)
+        if ctx.settings.get("STRIPE_LIMITS") and ctx.store.count(
+                ctx.account_id, "customer", where="json_extract(data, '$.test_clock') = ?", args=(clock_id,)) >= 3:
+            raise InvalidRequestError("A test clock can have at most 3 customers (Stripe's limit, applied because "
+                                      "the emulator runs with --stripe-limits).", param="test_clock")
     customer: dict[str, Any] = {
         "id": customer_id,
         "object": "customer",

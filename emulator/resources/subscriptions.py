@@ -180,6 +180,13 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequestError("Missing required param: customer.", param="customer", code="parameter_missing")
     customer = common.require(ctx, "customer", params["customer"], param="customer")
     ctx = ctx.on_clock(customer.get("test_clock"))
+    if customer.get("test_clock") and ctx.settings.get("STRIPE_LIMITS"):
+        live = [s for s in ctx.store.select(ctx.account_id, OBJECT, where="customer = ?", args=(customer["id"],))
+                if s["status"] not in ("canceled", "incomplete_expired")]
+        if len(live) >= 3:
+            raise InvalidRequestError("A customer on a test clock can have at most 3 subscriptions (Stripe's "
+                                      "limit, applied because the emulator runs with --stripe-limits).",
+                                      param="customer")
     specs = params.get("items") or []
     if not specs:
         raise InvalidRequestError("Missing required param: items.", param="items", code="parameter_missing")
@@ -319,6 +326,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     subscription = require(ctx, subscription_id)
     if subscription["status"] == "incomplete" and (invoice["status"] == "paid" or collection_method == "send_invoice"):
         subscription["status"] = "active"
+    if invoice["amount_due"] == 0 and collection_method == "charge_automatically":
+        subscription["pending_setup_intent"] = _setup_future_payments(ctx, subscription)
     ctx.store.update(ctx.account_id, subscription)
     # The created event carries the state the create call ends in (Stripe charges inside the call).
     events.replace_object(ctx, created_event, subscription)
@@ -327,6 +336,23 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                         test_clock=subscription["test_clock"])
     _schedule_period_end(ctx, subscription)
     return subscription
+
+
+def _setup_future_payments(ctx: Ctx, subscription: dict[str, Any]) -> str | None:
+    """Nothing was charged now (trial, free first period): when the payment method must be authenticated
+    for later off-session charges, Stripe sets `pending_setup_intent` to a SetupIntent awaiting it."""
+    from emulator.resources import setup_intents, test_cards
+
+    pm_id = subscription["default_payment_method"] or (
+        ctx.store.get(ctx.account_id, subscription["customer"], "customer") or {}).get(
+        "invoice_settings", {}).get("default_payment_method")
+    pm = ctx.store.get(ctx.account_id, pm_id, "payment_method") if pm_id else None
+    if pm is None or not test_cards.behaviour_of(pm).needs_authentication(off_session=False, setup=True,
+                                                                        already_authenticated=False):
+        return None
+    intent = setup_intents.create(ctx, {"customer": subscription["customer"], "payment_method": pm["id"],
+                                        "confirm": True, "usage": "off_session"})
+    return intent["id"] if intent["status"] != "succeeded" else None
 
 
 def _latest_intent(ctx: Ctx, invoice_id: str) -> dict[str, Any] | None:
@@ -392,9 +418,9 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
                            else f"Trial period for {name}")
             amount = 0
         else:
-            full = periods.boundary(period[1], price["recurring"]["interval"], price["recurring"]["interval_count"],
-                                    -1)
-            if period[0] > full:
+            anchor = subscription["billing_cycle_anchor"]
+            full = periods.boundary(anchor, price["recurring"]["interval"], price["recurring"]["interval_count"], -1)
+            if anchor > now and period[1] == anchor:
                 # A future anchor: the first, shorter period is prorated (or free with proration_behavior=none).
                 amount = 0 if free else proration.prorate(Decimal(price["unit_amount_decimal"]) * quantity, full,
                                                           period[1], period[0])
@@ -435,7 +461,8 @@ def _schedule_period_end(ctx: Ctx, subscription: dict[str, Any]) -> None:
     trial_will_end warning."""
     clock_id = subscription["test_clock"]
     sub_id = subscription["id"]
-    timers.cancel_kinds(ctx, ("subscription.renew", "subscription.cancel", "subscription.trial_will_end"), sub_id)
+    timers.cancel_kinds(ctx, ("subscription.renew", "subscription.cancel", "subscription.trial_will_end",
+                              "subscription.upcoming"), sub_id)
     if subscription["status"] in ("canceled", "incomplete_expired", "incomplete"):
         return
     _, period_end = current_period(subscription)
@@ -444,6 +471,11 @@ def _schedule_period_end(ctx: Ctx, subscription: dict[str, Any]) -> None:
         timers.schedule(ctx, "subscription.cancel", sub_id, cancel_at, test_clock=clock_id, replace=False)
     else:
         timers.schedule(ctx, "subscription.renew", sub_id, period_end, test_clock=clock_id, replace=False)
+    if not (cancel_at is not None and cancel_at <= period_end) and subscription["collection_method"] == \
+            "charge_automatically":
+        upcoming_at = period_end - int(ctx.settings.get("UPCOMING_INVOICE_DAYS", 3)) * 86400
+        if upcoming_at > ctx.now():
+            timers.schedule(ctx, "subscription.upcoming", sub_id, upcoming_at, test_clock=clock_id, replace=False)
     if subscription["status"] == "trialing" and subscription["trial_end"]:
         warn_at = max(subscription["trial_end"] - TRIAL_WILL_END_BEFORE, ctx.now())
         if warn_at < subscription["trial_end"]:
@@ -611,6 +643,21 @@ def expire_incomplete(ctx: Ctx, subscription_id: str) -> None:
         invoice = invoices.require(ctx, before["latest_invoice"])
         if invoice["status"] == "open":
             invoices.void(ctx, invoice["id"])
+
+
+def upcoming(ctx: Ctx, subscription_id: str) -> None:
+    """`invoice.upcoming` a few days before a renewal that will be charged automatically; the event's
+    invoice is the preview of that renewal (computed by the real renewal, then rolled back)."""
+    from emulator.resources import previews
+
+    subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if subscription is None or subscription["status"] not in ("active", "trialing", "past_due"):
+        return
+    try:
+        preview = previews.create_preview(ctx, {"subscription": subscription_id})
+    except InvalidRequestError:
+        return
+    events.emit(ctx, "invoice.upcoming", preview)
 
 
 def trial_will_end(ctx: Ctx, subscription_id: str) -> None:

@@ -75,7 +75,9 @@ def test_monthly_renewals_anchor_on_the_31st(client: stripe.StripeClient) -> Non
     prices = setup_catalog(client, {"Basic": 1000})
     clock, customer = clock_customer(client, ts(2027, 1, 31, 10))
     subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Basic"]}]})
-    expected_ends = [ts(2027, 2, 28, 10), ts(2027, 3, 31, 10), ts(2027, 4, 30, 10), ts(2027, 5, 31, 10)]
+    expected_ends = [ts(2027, month, day, 10) for month, day in
+                     ((2, 28), (3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31), (11, 30),
+                      (12, 31))] + [ts(2028, 1, 31, 10), ts(2028, 2, 29, 10)]
     assert subscription["items"].data[0].current_period_end == expected_ends[0]
     for index, boundary in enumerate(expected_ends[:-1]):
         advance(client, clock, boundary + 2 * 3600)
@@ -87,11 +89,16 @@ def test_monthly_renewals_anchor_on_the_31st(client: stripe.StripeClient) -> Non
         assert latest.created == boundary
         assert latest.status_transitions.finalized_at == boundary + 3600
         assert_shape(latest.to_dict())
-    invoices = client.v1.invoices.list(params={"subscription": subscription.id}).data
-    assert len(invoices) == 4
+    invoices = client.v1.invoices.list(params={"subscription": subscription.id, "limit": 20}).data
+    assert len(invoices) == 13
+    assert [invoice.amount_paid for invoice in invoices] == [1000] * 13
     renewal_event = client.v1.events.list(params={"type": "invoice.created"}).data[0]
     assert renewal_event.request.id is None
-    assert renewal_event.created == expected_ends[2]
+    assert renewal_event.created == expected_ends[-2]
+    upcoming = client.v1.events.list(params={"type": "invoice.upcoming"}).data[0]
+    assert upcoming.created == expected_ends[-2] - 3 * 86400
+    assert upcoming.data.object.total == 1000 and upcoming.data.object.billing_reason == "upcoming"
+    assert_shape(upcoming.to_dict())
 
 
 def test_upgrade_mid_cycle_prorations_land_on_the_renewal(client: stripe.StripeClient) -> None:
@@ -271,9 +278,36 @@ def test_failing_card_past_due_then_new_card_recovers(client: stripe.StripeClien
     assert len(failed) == 1
     new_pm = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer})
     client.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": new_pm.id}})
-    paid = client.v1.invoices.pay(invoice.id)
-    assert paid.status == "paid"
+    # The next scheduled retry charges the new default card.
+    advance(client, clock, invoice.next_payment_attempt + 60)
+    paid = client.v1.invoices.retrieve(invoice.id)
+    assert paid.status == "paid" and paid.attempt_count == 2
     assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
+
+
+def test_dunning_final_action_cancels(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 10, 1), token="pm_card_visa")
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
+    client.v1.subscriptions.update(subscription.id, params={"default_payment_method": failing.id})
+    for day in (1, 3, 9, 17, 24):
+        advance(client, clock, ts(2026, 11, day, 2))
+    ended = client.v1.subscriptions.retrieve(subscription.id)
+    assert ended.status == "canceled"
+    assert ended.cancellation_details.reason == "payment_failed"
+    invoice = client.v1.invoices.list(params={"subscription": subscription.id}).data[0]
+    assert invoice.attempt_count == 4 and invoice.status == "open" and invoice.next_payment_attempt is None
+
+
+def test_trial_with_authentication_card_sets_pending_setup_intent(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 5, 1), token="pm_card_authenticationRequiredOnSetup")
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "trial_period_days": 7,
+                                                          "expand": ["pending_setup_intent"]})
+    assert subscription.pending_setup_intent.status == "requires_action"
+    assert subscription.pending_setup_intent.next_action.type == "redirect_to_url"
 
 
 def test_first_payment_failure_is_incomplete_then_expires(client: stripe.StripeClient) -> None:
@@ -364,3 +398,21 @@ def test_pre_basil_shapes(client: stripe.StripeClient, http: object) -> None:
     assert invoice["charge"].startswith("ch_") and invoice["payment_intent"].startswith("pi_")
     assert invoice["lines"]["data"][0]["type"] == "subscription"
     assert_shape(invoice, version="2023-08-16")
+
+
+def test_future_anchor_prorates_the_first_period(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3100})
+    clock, customer = clock_customer(client, ts(2026, 1, 15))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "billing_cycle_anchor": ts(2026, 2, 1)})
+    item = subscription["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 1, 15), ts(2026, 2, 1))
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.total == 1700  # 17 of January's 31 days
+    free = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                  "billing_cycle_anchor": ts(2026, 2, 1),
+                                                  "proration_behavior": "none"})
+    assert client.v1.invoices.retrieve(free.latest_invoice).total == 0
+    advance(client, clock, ts(2026, 2, 1, 2))
+    renewed = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert renewed.total == 3100 and renewed.period_end == ts(2026, 2, 1)

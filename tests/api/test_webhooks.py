@@ -238,3 +238,17 @@ def test_listen_command_prints_and_forwards(emulator: LiveEmulator, api_key: str
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
+
+
+def test_clock_driven_events_are_signed_with_wall_time(client: stripe.StripeClient, receiver: WebhookReceiver) -> None:
+    endpoint = make_endpoint(client, receiver.url, ["test_helpers.test_clock.ready", "customer.created"])
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_700_000_000})
+    client.v1.customers.create(params={"test_clock": clock.id})
+    client.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_700_086_400})
+    deliveries = receiver.wait_for(2)
+    events = [verify(d.body, d.headers, endpoint.secret) for d in deliveries]
+    assert [e.type for e in events] == ["customer.created", "test_helpers.test_clock.ready"]
+    assert events[0].created == 1_700_000_000 and events[1].created == 1_700_086_400
+    assert events[1].request.id is None
+    stamp = int(deliveries[1].headers["Stripe-Signature"].split(",")[0][2:])
+    assert abs(stamp - time.time()) < 60
