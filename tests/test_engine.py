@@ -86,7 +86,8 @@ def test_scheduler_runs_due_work_without_requests(app: Flask) -> None:
         subscription = subscribe(client)
         frozen.move_to("2027-06-01 02:00:00")
         scheduler = engine.Scheduler(app.config["DATABASE"], app.config)
-        assert scheduler.run_once() == 2  # the renewal, then the finalization an hour later
+        # invoice.upcoming three days before, the renewal, then the finalization an hour later
+        assert scheduler.run_once() == 3
         assert scheduler.run_once() == 0
         store = Store(store_module.connection_for(app.config["DATABASE"]))
         account_id = store.execute("SELECT id FROM accounts").fetchone()[0]
