@@ -185,7 +185,7 @@ def finish_advance(ctx: Ctx, clock_id: str) -> dict[str, Any]:
 
 # -- what each kind of timer does ------------------------------------------------------------------------
 def _register_handlers() -> None:
-    from emulator.resources import invoices, subscriptions
+    from emulator.resources import invoices, subscription_schedules, subscriptions
 
     @handler("subscription.renew")
     def renew(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
@@ -206,6 +206,14 @@ def _register_handlers() -> None:
     @handler("subscription.upcoming")
     def upcoming(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
         subscriptions.upcoming(ctx, subscription_id)
+
+    @handler("schedule.start")
+    def schedule_start(ctx: Ctx, schedule_id: str, payload: dict[str, Any]) -> None:
+        subscription_schedules.start_due(ctx, schedule_id)
+
+    @handler("schedule.phase")
+    def schedule_phase(ctx: Ctx, schedule_id: str, payload: dict[str, Any]) -> None:
+        subscription_schedules.advance_phase(ctx, schedule_id)
 
     @handler("invoice.finalize")
     def finalize(ctx: Ctx, invoice_id: str, payload: dict[str, Any]) -> None:

@@ -482,9 +482,17 @@ def _schedule_period_end(ctx: Ctx, subscription: dict[str, Any]) -> None:
             timers.schedule(ctx, "subscription.trial_will_end", sub_id, warn_at, test_clock=clock_id, replace=False)
 
 
+# Work that must happen at a period end before the renewal bills it (schedule phase changes register here).
+BEFORE_RENEW_HOOKS: list[Any] = []
+
+
 def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
     """At the period end (ctx.now()): roll every item to the next period, end a trial, drop ended
     discounts, and bill the new period with a draft invoice finalized about an hour later."""
+    current = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if current is not None and not current.get("deleted"):
+        for hook in BEFORE_RENEW_HOOKS:
+            hook(ctx, current)
     before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
     if before is None or before.get("deleted") or before["status"] not in ("active", "past_due", "trialing",
                                                                              "unpaid", "paused"):
