@@ -55,6 +55,9 @@ def test_create_charges_the_first_period(client: stripe.StripeClient) -> None:
     assert line.description == "2 × Pro (at $29.00 / month)"
     assert line.parent.subscription_item_details.subscription_item == item.id
     assert invoice.number.endswith("-0001")
+    payment = invoice.payments.data[0]
+    assert (payment.status, payment.amount_paid, payment.payment.type) == ("paid", 5800, "payment_intent")
+    assert_shape(invoice.to_dict())
     sub_dict = subscription.to_dict()
     sub_dict["latest_invoice"] = invoice.id
     assert_shape(sub_dict)
