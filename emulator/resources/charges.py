@@ -140,13 +140,8 @@ def record_refund(ctx: Ctx, charge_id: str, refund: dict[str, Any]) -> dict[str,
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`GET /v1/charges` with customer and payment_intent filters."""
-    if params.get("payment_intent"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/charges", where="owner = ?",
-                                   args=(params["payment_intent"],))
-    if params.get("customer"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/charges", where="customer = ?",
-                                   args=(params["customer"],))
-    return common.list_objects(ctx, OBJECT, params, "/v1/charges")
+    return common.list_objects(ctx, OBJECT, params, "/v1/charges",
+                               columns={"payment_intent": "owner", "customer": "customer"})
 
 
 SEARCH_FIELDS = {

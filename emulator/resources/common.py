@@ -106,10 +106,15 @@ CREATED_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
 def list_objects(ctx: Ctx, object_type: str, params: Mapping[str, Any], url: str, *,
-                 where: str = "", args: tuple[Any, ...] = (),
+                 where: str = "", args: tuple[Any, ...] = (), columns: Mapping[str, str] | None = None,
                  post_filter: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
     """Stripe's list envelope over one object type, newest first, with limit/starting_after/
-    ending_before/created, and optional SQL filters on the indexed columns."""
+    ending_before/created, and optional SQL filters on the indexed columns (`columns` maps a list parameter,
+    such as `customer`, to the column it filters when given)."""
+    for param, column in (columns or {}).items():
+        if params.get(param):
+            where = f"{where} AND {column} = ?" if where else f"{column} = ?"
+            args = (*args, params[param])
     limit = params.get("limit", 10)
     if not 1 <= limit <= 100:
         raise InvalidRequestError(

@@ -192,7 +192,5 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         return True
 
     filtered = "invoice" in params or "pending" in params
-    if params.get("customer"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/invoiceitems", where="customer = ?",
-                                   args=(params["customer"],), post_filter=keep if filtered else None)
-    return common.list_objects(ctx, OBJECT, params, "/v1/invoiceitems", post_filter=keep if filtered else None)
+    return common.list_objects(ctx, OBJECT, params, "/v1/invoiceitems", columns={"customer": "customer"},
+                               post_filter=keep if filtered else None)

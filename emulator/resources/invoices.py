@@ -641,19 +641,12 @@ def delete_draft(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`GET /v1/invoices` with customer, status, subscription and collection_method filters."""
-    clauses, args = [], []
-    if params.get("customer"):
-        clauses.append("customer = ?")
-        args.append(params["customer"])
-    if params.get("subscription"):
-        clauses.append("owner = ?")
-        args.append(params["subscription"])
-
     def keep(invoice: dict[str, Any]) -> bool:
         return all(invoice.get(key) == params[key] for key in ("status", "collection_method") if key in params)
 
     filtered = any(key in params for key in ("status", "collection_method"))
-    return common.list_objects(ctx, OBJECT, params, "/v1/invoices", where=" AND ".join(clauses), args=tuple(args),
+    return common.list_objects(ctx, OBJECT, params, "/v1/invoices",
+                               columns={"customer": "customer", "subscription": "owner"},
                                post_filter=keep if filtered else None)
 
 

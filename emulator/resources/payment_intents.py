@@ -354,10 +354,7 @@ def cancel(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`GET /v1/payment_intents` (customer filter)."""
-    if params.get("customer"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/payment_intents", where="customer = ?",
-                                   args=(params["customer"],))
-    return common.list_objects(ctx, OBJECT, params, "/v1/payment_intents")
+    return common.list_objects(ctx, OBJECT, params, "/v1/payment_intents", columns={"customer": "customer"})
 
 
 SEARCH_FIELDS = {

@@ -118,10 +118,6 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     def keep(price: dict[str, Any]) -> bool:
         return price.get("recurring") is not None and ("active" not in params or price["active"] == params["active"])
 
-    if params.get("product"):
-        result = common.list_objects(ctx, "price", params, "/v1/plans", where="owner = ?",
-                                     args=(params["product"],), post_filter=keep)
-    else:
-        result = common.list_objects(ctx, "price", params, "/v1/plans", post_filter=keep)
+    result = common.list_objects(ctx, "price", params, "/v1/plans", columns={"product": "owner"}, post_filter=keep)
     result["data"] = [plan_view(price) for price in result["data"]]
     return result

@@ -192,10 +192,8 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         return True
 
     filtered = bool(lookup_keys or recurring or any(k in params for k in ("active", "currency", "type")))
-    if params.get("product"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/prices", where="owner = ?", args=(params["product"],),
-                                   post_filter=keep if filtered else None)
-    return common.list_objects(ctx, OBJECT, params, "/v1/prices", post_filter=keep if filtered else None)
+    return common.list_objects(ctx, OBJECT, params, "/v1/prices", columns={"product": "owner"},
+                               post_filter=keep if filtered else None)
 
 
 def not_found(price_id: str, param: str) -> ResourceMissingError:

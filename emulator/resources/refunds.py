@@ -77,11 +77,8 @@ def update(ctx: Ctx, refund_id: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`GET /v1/refunds` with charge / payment_intent filters."""
-    if params.get("charge"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/refunds", where="owner = ?", args=(params["charge"],))
-    if params.get("payment_intent"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/refunds",
-                                   post_filter=lambda r: r["payment_intent"] == params["payment_intent"])
-    return common.list_objects(ctx, OBJECT, params, "/v1/refunds")
+    intent = params.get("payment_intent")
+    return common.list_objects(ctx, OBJECT, params, "/v1/refunds", columns={"charge": "owner"},
+                               post_filter=(lambda r: r["payment_intent"] == intent) if intent else None)
 
 

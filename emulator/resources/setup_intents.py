@@ -191,7 +191,4 @@ def cancel(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
-    if params.get("customer"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/setup_intents", where="customer = ?",
-                                   args=(params["customer"],))
-    return common.list_objects(ctx, OBJECT, params, "/v1/setup_intents")
+    return common.list_objects(ctx, OBJECT, params, "/v1/setup_intents", columns={"customer": "customer"})

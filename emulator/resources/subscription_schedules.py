@@ -417,10 +417,8 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             return False
         return True
 
-    if params.get("customer"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/subscription_schedules", where="customer = ?",
-                                   args=(params["customer"],), post_filter=keep)
-    return common.list_objects(ctx, OBJECT, params, "/v1/subscription_schedules", post_filter=keep)
+    return common.list_objects(ctx, OBJECT, params, "/v1/subscription_schedules", columns={"customer": "customer"},
+                               post_filter=keep)
 
 
 def start_due(ctx: Ctx, schedule_id: str) -> None:

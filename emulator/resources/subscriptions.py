@@ -1050,10 +1050,8 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             return False
         return True
 
-    if params.get("customer"):
-        return common.list_objects(ctx, OBJECT, params, "/v1/subscriptions", where="customer = ?",
-                                   args=(params["customer"],), post_filter=keep)
-    return common.list_objects(ctx, OBJECT, params, "/v1/subscriptions", post_filter=keep)
+    return common.list_objects(ctx, OBJECT, params, "/v1/subscriptions", columns={"customer": "customer"},
+                               post_filter=keep)
 
 
 def shortest_interval_limit(ctx: Ctx, clock: dict[str, Any]) -> int | None:
