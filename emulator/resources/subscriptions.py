@@ -498,6 +498,18 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
                                                                              "unpaid", "paused"):
         return None
     now = ctx.now()
+    if before["status"] == "trialing" and not _has_payment_method(ctx, before):
+        behavior = before["trial_settings"]["end_behavior"]["missing_payment_method"]
+        if behavior == "cancel":
+            return cancel(ctx, subscription_id, {}, reason="cancellation_requested")
+        if behavior == "pause":
+            paused = {**_copy(before), "status": "paused", "trial_end": now}
+            save(ctx, before, paused)
+            events.emit(ctx, "customer.subscription.paused", paused)
+            _schedule_period_end(ctx, paused)
+            return paused
+    if before["status"] == "paused":
+        return None
     subscription = _copy(before)
     for item in subscription["items"]["data"]:
         recurring = item["price"]["recurring"]
@@ -532,6 +544,51 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         invoices.schedule_auto_finalize(ctx, invoice)
     _schedule_period_end(ctx, require(ctx, subscription_id))
     return require(ctx, subscription_id)
+
+
+def _has_payment_method(ctx: Ctx, subscription: dict[str, Any]) -> bool:
+    if subscription.get("default_payment_method") or subscription.get("default_source"):
+        return True
+    customer = ctx.store.get(ctx.account_id, subscription["customer"], "customer")
+    return bool(customer and not customer.get("deleted") and (
+        customer["invoice_settings"].get("default_payment_method") or customer.get("default_source")))
+
+
+def resume(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/subscriptions/{id}/resume`: a paused subscription starts a new period now and bills it
+    (customer.subscription.resumed)."""
+    before = require(ctx, subscription_id)
+    ctx = ctx.on_clock(before["test_clock"])
+    if before["status"] != "paused":
+        raise InvalidRequestError("Only paused subscriptions can be resumed.", param="subscription")
+    now = ctx.now()
+    subscription = {**_copy(before), "status": "active", "billing_cycle_anchor": now}
+    for item in subscription["items"]["data"]:
+        recurring = item["price"]["recurring"]
+        item["current_period_start"] = now
+        item["current_period_end"] = periods.boundary(now, recurring["interval"], recurring["interval_count"], 1)
+    save(ctx, before, subscription)
+    events.emit(ctx, "customer.subscription.resumed", subscription)
+    ctx.memo["bill_new_period"] = subscription_id
+    invoice = _invoice_now(ctx, subscription_id, {"off_session": True})
+    if invoice["status"] != "paid" and params.get("payment_behavior") == "resume_on_payment_success":
+        raise InvalidRequestError("The payment to resume the subscription failed.", param="payment_behavior")
+    result = require(ctx, subscription_id)
+    _schedule_period_end(ctx, result)
+    return result
+
+
+def delete_discount(ctx: Ctx, subscription_id: str) -> dict[str, Any]:
+    """`DELETE /v1/subscriptions/{id}/discount`: the subscription's discounts end now."""
+    before = require(ctx, subscription_id)
+    if not before["discounts"]:
+        raise InvalidRequestError("This subscription has no discount to delete.", code="resource_missing",
+                                  http_status=404)
+    first = ctx.store.get(ctx.account_id, before["discounts"][0], "discount")
+    for discount_id in before["discounts"]:
+        discounts.remove(ctx, discount_id)
+    save(ctx, before, {**_copy(before), "discounts": []})
+    return {**(first or {}), "deleted": True}
 
 
 def before_period_start(subscription: dict[str, Any]) -> int:

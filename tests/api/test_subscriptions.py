@@ -419,3 +419,48 @@ def test_future_anchor_prorates_the_first_period(client: stripe.StripeClient) ->
     advance(client, clock, ts(2026, 2, 1, 2))
     renewed = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
     assert renewed.total == 3100 and renewed.period_end == ts(2026, 2, 1)
+
+
+def test_trial_end_without_payment_method_pauses_then_resumes(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": ts(2026, 4, 1)})
+    customer = client.v1.customers.create(params={"test_clock": clock.id})
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": prices["Pro"]}], "trial_period_days": 7,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}}})
+    advance(client, clock.id, ts(2026, 4, 8, 1))
+    paused = client.v1.subscriptions.retrieve(subscription.id)
+    assert paused.status == "paused"
+    assert client.v1.events.list(params={"type": "customer.subscription.paused"}).data
+    client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    pm = client.v1.customers.payment_methods.list(customer.id).data[0]
+    client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": pm.id}})
+    resumed = client.v1.subscriptions.resume(subscription.id)
+    assert resumed.status == "active"
+    assert resumed["items"].data[0].current_period_start == ts(2026, 4, 8, 1)
+    assert client.v1.invoices.retrieve(resumed.latest_invoice).amount_paid == 2000
+
+
+def test_trial_end_without_payment_method_cancels(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": ts(2026, 4, 1)})
+    customer = client.v1.customers.create(params={"test_clock": clock.id})
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": prices["Pro"]}], "trial_period_days": 7,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "cancel"}}})
+    advance(client, clock.id, ts(2026, 4, 8, 1))
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "canceled"
+
+
+def test_delete_subscription_discount(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "forever"})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "discounts": [{"coupon": coupon.id}]})
+    deleted = client.v1.subscriptions.delete_discount(subscription.id)
+    assert deleted.deleted is True
+    assert client.v1.subscriptions.retrieve(subscription.id).discounts == []
+    advance(client, clock, ts(2026, 5, 1, 2))
+    current = client.v1.subscriptions.retrieve(subscription.id)
+    assert client.v1.invoices.retrieve(current.latest_invoice).total == 2000

@@ -44,6 +44,16 @@ def cancel_subscription(ctx: Ctx, params: dict[str, Any], subscription_exposed_i
     return subscriptions.cancel(ctx, subscription_exposed_id, params)
 
 
+@operation("POST", "/v1/subscriptions/<subscription>/resume", supports=("payment_behavior",))
+def resume_subscription(ctx: Ctx, params: dict[str, Any], subscription: str) -> dict[str, Any]:
+    return subscriptions.resume(ctx, subscription, params)
+
+
+@operation("DELETE", SUB + "/discount")
+def delete_subscription_discount(ctx: Ctx, params: dict[str, Any], subscription_exposed_id: str) -> dict[str, Any]:
+    return subscriptions.delete_discount(ctx, subscription_exposed_id)
+
+
 @operation("GET", "/v1/subscription_items", supports=(*common.LIST_PARAMS[:3], "subscription"))
 def list_subscription_items(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     return subscription_items.list_(ctx, params)
