@@ -14,7 +14,7 @@ from emulator.resources import common
 
 OBJECT = "invoiceitem"
 CREATE_PARAMS = ("amount", "currency", "customer", "description", "discountable", "invoice", "metadata", "period",
-                 "price_data", "pricing", "quantity", "subscription", "unit_amount_decimal")
+                 "price_data", "pricing", "quantity", "subscription", "tax_rates", "unit_amount_decimal")
 UPDATE_PARAMS = ("amount", "description", "discountable", "metadata", "period", "pricing", "quantity",
                  "unit_amount_decimal")
 
@@ -23,7 +23,8 @@ def build(ctx: Ctx, *, customer: dict[str, Any], amount: int, currency: str, des
           period: tuple[int, int], quantity: int = 1, price: dict[str, Any] | None = None,
           subscription: str | None = None, subscription_item: str | None = None, proration: bool = False,
           discountable: bool = True, credited: dict[str, Any] | None = None, metadata: dict[str, str] | None = None,
-          invoice: str | None = None, unit_amount_decimal: str | None = None) -> dict[str, Any]:
+          invoice: str | None = None, unit_amount_decimal: str | None = None,
+          tax_rates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """An invoice item in Stripe's endive shape (not stored)."""
     return {
         "id": ids.new_id("ii"),
@@ -44,13 +45,12 @@ def build(ctx: Ctx, *, customer: dict[str, Any], amount: int, currency: str, des
                    "type": "subscription_details"} if subscription else None,
         "period": {"end": period[1], "start": period[0]},
         "pricing": {"price_details": {"price": price["id"], "product": price["product"]}, "type": "price_details",
-                    "unit_amount_decimal": unit_amount_decimal or price["unit_amount_decimal"]} if price else
-        {"price_details": None, "type": "price_details", "unit_amount_decimal": unit_amount_decimal},
+                    "unit_amount_decimal": unit_amount_decimal or price["unit_amount_decimal"]} if price else None,
         "proration": proration,
         "proration_details": {"credited_items": credited, "discount_amounts": []},
         "quantity": quantity,
         "quantity_decimal": str(quantity),
-        "tax_rates": [],
+        "tax_rates": list(tax_rates or []),
         "test_clock": customer.get("test_clock"),
     }
 
@@ -123,11 +123,18 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     item = build(ctx, customer=customer, amount=amount, currency=currency.lower(), description=description,
                  period=(period["start"], period["end"]), quantity=quantity, price=price, subscription=subscription,
                  discountable=params.get("discountable", True), metadata=common.metadata_for_create(
-                     params.get("metadata")), invoice=invoice_id, unit_amount_decimal=unit_decimal)
+                     params.get("metadata")), invoice=invoice_id, unit_amount_decimal=unit_decimal,
+                 tax_rates=_rates(ctx, params.get("tax_rates")))
     store(ctx, item)
     if invoice_id:
         _add_to_draft(ctx, invoice_id, item)
     return item
+
+
+def _rates(ctx: Ctx, value: Any) -> list[dict[str, Any]]:
+    from emulator.resources import tax_rates
+
+    return tax_rates.resolve(ctx, value, "tax_rates")
 
 
 def _add_to_draft(ctx: Ctx, invoice_id: str, item: dict[str, Any]) -> None:

@@ -50,8 +50,11 @@ def subscription_of(invoice: dict[str, Any]) -> str | None:
 def subscription_line(*, invoice_id: str | None, subscription: str, item: str, price: dict[str, Any],
                       quantity: int, amount: int, period: tuple[int, int], description: str,
                       proration: bool = False, invoice_item: str | None = None, discountable: bool = True,
-                      credited: dict[str, Any] | None = None, preview: bool = False) -> dict[str, Any]:
+                      credited: dict[str, Any] | None = None, preview: bool = False,
+                      tax_rates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A line billed by a subscription item (`parent.subscription_item_details`)."""
+    from emulator.resources.tax_rates import line_taxes
+
     return {
         "id": ids.new_id("il_tmp" if preview else "il"),
         "object": "line_item",
@@ -83,12 +86,14 @@ def subscription_line(*, invoice_id: str | None, subscription: str, item: str, p
         "quantity_decimal": str(quantity),
         "subscription": subscription,
         "subtotal": amount,
-        "taxes": [],
+        "taxes": line_taxes(tax_rates or []),
     }
 
 
 def invoice_item_line(invoice_id: str | None, item: dict[str, Any], *, preview: bool = False) -> dict[str, Any]:
     """A line for a pending invoice item (prorations ride on the next invoice this way)."""
+    from emulator.resources.tax_rates import line_taxes
+
     parent = (item.get("parent") or {}).get("subscription_details") or {}
     proration_details = item.get("proration_details") or {"credited_items": None}
     credited = proration_details.get("credited_items")
@@ -130,7 +135,7 @@ def invoice_item_line(invoice_id: str | None, item: dict[str, Any], *, preview: 
         "quantity_decimal": str(item["quantity"]),
         "subscription": parent.get("subscription"),
         "subtotal": item["amount"],
-        "taxes": [],
+        "taxes": line_taxes(item.get("tax_rates") or []),
     }
 
 
@@ -178,17 +183,48 @@ def compute_totals(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
             totals[discount_id] = totals.get(discount_id, 0) + amount
     subtotal = sum(line["amount"] for line in lines)
     discount_total = sum(totals.values())
-    total = subtotal - discount_total
+    exclusive, inclusive, total_taxes = _taxes(ctx, lines)
+    total = subtotal - discount_total + exclusive
     invoice.update({
         "subtotal": subtotal,
-        "subtotal_excluding_tax": subtotal,
+        "subtotal_excluding_tax": subtotal - inclusive,
         "total_discount_amounts": [{"amount": amount, "discount": discount_id}
                                    for discount_id, amount in totals.items()],
         "total": total,
-        "total_excluding_tax": total,
+        "total_excluding_tax": total - exclusive - inclusive,
+        "total_taxes": total_taxes,
     })
     _amounts(invoice)
     return invoice
+
+
+def _taxes(ctx: Ctx, lines: list[dict[str, Any]]) -> tuple[int, int, list[dict[str, Any]]]:
+    """Manual tax rates per line, on the amount after the line's discounts, each rounded per line:
+    exclusive taxes add to the total, inclusive ones are carved out of it."""
+    from decimal import Decimal
+
+    from emulator.billing.proration import round_amount
+
+    exclusive = inclusive = 0
+    summary: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in lines:
+        taxable = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
+        for tax in line.get("taxes") or []:
+            rate = ctx.store.get(ctx.account_id, tax["tax_rate_details"]["tax_rate"], "tax_rate")
+            percentage = Decimal(str(rate["percentage"])) if rate else Decimal(0)
+            if tax["tax_behavior"] == "inclusive":
+                amount = round_amount(Decimal(taxable) - Decimal(taxable) / (1 + percentage / 100))
+                tax.update(amount=amount, taxable_amount=taxable - amount)
+                inclusive += amount
+            else:
+                amount = round_amount(Decimal(taxable) * percentage / 100)
+                tax.update(amount=amount, taxable_amount=taxable)
+                exclusive += amount
+            key = (tax["tax_rate_details"]["tax_rate"], tax["tax_behavior"])
+            entry = summary.setdefault(key, {**tax, "amount": 0, "taxable_amount": 0})
+            entry["amount"] += tax["amount"]
+            entry["taxable_amount"] += tax["taxable_amount"]
+    return exclusive, inclusive, list(summary.values())
 
 
 def _amounts(invoice: dict[str, Any]) -> None:

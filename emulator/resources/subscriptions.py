@@ -28,13 +28,13 @@ INCOMPLETE_EXPIRY = 23 * 3600
 TRIAL_WILL_END_BEFORE = 3 * 86400
 CREATE_PARAMS = ("billing_cycle_anchor", "billing_mode", "cancel_at", "cancel_at_period_end", "collection_method",
                  "currency", "customer", "days_until_due", "default_payment_method", "description", "discounts",
-                 "items.price", "items.quantity", "items.metadata", "items.price_data", "metadata", "off_session",
-                 "payment_behavior", "proration_behavior", "trial_end", "trial_period_days", "trial_from_plan",
-                 "trial_settings", "add_invoice_items")
+                 "items.price", "items.quantity", "items.metadata", "items.price_data", "items.tax_rates", "metadata",
+                 "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_period_days",
+                 "trial_from_plan", "trial_settings", "add_invoice_items", "default_tax_rates", "automatic_tax")
 UPDATE_PARAMS = ("billing_cycle_anchor", "cancel_at", "cancel_at_period_end", "cancellation_details",
                  "collection_method", "days_until_due", "default_payment_method", "description", "discounts",
                  "items.id", "items.price", "items.quantity", "items.metadata", "items.deleted", "items.price_data",
-                 "items.clear_usage", "metadata", "off_session", "pause_collection", "payment_behavior",
+                 "items.clear_usage", "items.tax_rates", "metadata", "default_tax_rates", "automatic_tax", "off_session", "pause_collection", "payment_behavior",
                  "proration_behavior", "proration_date", "trial_end", "trial_settings")
 CANCEL_PARAMS = ("cancellation_details", "invoice_now", "prorate")
 LIST_PARAMS = (*common.LIST_PARAMS, "collection_method", "customer", "price", "status", "test_clock")
@@ -87,7 +87,7 @@ def item_amount(price: dict[str, Any], quantity: int) -> int:
 
 
 def _item(ctx: Ctx, subscription_id: str, price: dict[str, Any], quantity: int, metadata: Any,
-          period: tuple[int, int], created: int) -> dict[str, Any]:
+          period: tuple[int, int], created: int, tax_rates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "id": ids.new_id("si", 14),
         "object": "subscription_item",
@@ -102,7 +102,7 @@ def _item(ctx: Ctx, subscription_id: str, price: dict[str, Any], quantity: int, 
         "price": price,
         "quantity": quantity,
         "subscription": subscription_id,
-        "tax_rates": [],
+        "tax_rates": list(tax_rates or []),
     }
 
 
@@ -234,8 +234,12 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     else:
         anchor = now
         period = (now, periods.boundary(now, recurring["interval"], recurring["interval_count"], 1))
-    items = [_item(ctx, subscription_id, price, quantity, spec.get("metadata"), period, now)
-             for price, quantity, spec in zip(item_prices, quantities, specs)]
+    from emulator.resources import tax_rates as tax_rate_resource
+
+    items = [_item(ctx, subscription_id, price, quantity, spec.get("metadata"), period, now,
+                   tax_rate_resource.resolve(ctx, spec.get("tax_rates"), f"items[{index}][tax_rates]"))
+             for index, (price, quantity, spec) in enumerate(zip(item_prices, quantities, specs))]
+    default_rates = tax_rate_resource.resolve(ctx, params.get("default_tax_rates"), "default_tax_rates")
     first_amount = sum(item_amount(p, q) for p, q in zip(item_prices, quantities))
     discount_ids = discounts.resolve_list(ctx, params.get("discounts"), customer=customer["id"],
                                           subscription=subscription_id, amount=first_amount, currency=currency)
@@ -245,7 +249,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "object": OBJECT,
         "application": None,
         "application_fee_percent": None,
-        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "automatic_tax": _automatic_tax(params.get("automatic_tax")),
         "billing_cycle_anchor": anchor,
         "billing_cycle_anchor_config": None,
         "billing_mode": {"flexible": {"proration_discounts": "included"} if mode == "flexible" else None,
@@ -265,7 +269,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "days_until_due": days_until_due,
         "default_payment_method": default_pm,
         "default_source": None,
-        "default_tax_rates": [],
+        "default_tax_rates": default_rates,
         "description": params.get("description"),
         "discounts": discount_ids,
         "ended_at": None,
@@ -355,6 +359,17 @@ def _setup_future_payments(ctx: Ctx, subscription: dict[str, Any]) -> str | None
     return intent["id"] if intent["status"] != "succeeded" else None
 
 
+def _automatic_tax(value: Any) -> dict[str, Any]:
+    """`automatic_tax[enabled]` is accepted; the emulator computes no tax for it (a known difference)."""
+    enabled = bool((value or {}).get("enabled"))
+    return {"disabled_reason": None, "enabled": enabled, "liability": {"type": "self"} if enabled else None}
+
+
+def line_tax_rates(subscription: dict[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
+    """An item's own tax rates, else the subscription's default tax rates."""
+    return item.get("tax_rates") or subscription.get("default_tax_rates") or []
+
+
 def _latest_intent(ctx: Ctx, invoice_id: str) -> dict[str, Any] | None:
     rows = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice_id,), limit=1)
     if not rows:
@@ -430,7 +445,8 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
                 description = line_description(ctx, price, quantity)
         lines.append(invoices.subscription_line(
             invoice_id=None, subscription=subscription["id"], item=item["id"], price=price, quantity=quantity,
-            amount=amount, period=period, description=description))
+            amount=amount, period=period, description=description,
+            tax_rates=line_tax_rates(subscription, item)))
     return lines
 
 
@@ -524,7 +540,8 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         invoice_id=None, subscription=subscription_id, item=item["id"], price=item["price"],
         quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
         period=(item["current_period_start"], item["current_period_end"]),
-        description=line_description(ctx, item["price"], item["quantity"])) for item in subscription["items"]["data"]]
+        description=line_description(ctx, item["price"], item["quantity"]),
+        tax_rates=line_tax_rates(subscription, item)) for item in subscription["items"]["data"]]
     save(ctx, before, subscription)
     if subscription["status"] == "paused" or subscription.get("pause_collection"):
         pause = subscription.get("pause_collection") or {}
@@ -771,6 +788,13 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         subscription["collection_method"] = params["collection_method"]
     if "days_until_due" in params:
         subscription["days_until_due"] = params["days_until_due"]
+    if "default_tax_rates" in params:
+        from emulator.resources import tax_rates as tax_rate_resource
+
+        subscription["default_tax_rates"] = tax_rate_resource.resolve(ctx, params["default_tax_rates"],
+                                                                      "default_tax_rates")
+    if "automatic_tax" in params:
+        subscription["automatic_tax"] = _automatic_tax(params["automatic_tax"])
     if "pause_collection" in params:
         pause = params["pause_collection"]
         subscription["pause_collection"] = None if pause == "" else {"behavior": pause["behavior"],
@@ -890,6 +914,10 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
             new_quantity = spec.get("quantity", old_quantity)
             if "metadata" in spec:
                 item["metadata"] = common.apply_metadata(item["metadata"], spec["metadata"])
+            if "tax_rates" in spec:
+                from emulator.resources import tax_rates as tax_rate_resource
+
+                item["tax_rates"] = tax_rate_resource.resolve(ctx, spec["tax_rates"], f"{param}[tax_rates]")
             if new_price["id"] == old_price["id"] and new_quantity == old_quantity:
                 continue
             if not periods.same_interval(new_price["recurring"], old_recurring):
@@ -910,7 +938,10 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
             if not periods.same_interval(new_price["recurring"], old_recurring):
                 interval_changed = True
             quantity = spec.get("quantity", 1)
-            item = _item(ctx, subscription["id"], new_price, quantity, spec.get("metadata"), (start, end), moment)
+            from emulator.resources import tax_rates as tax_rate_resource
+
+            item = _item(ctx, subscription["id"], new_price, quantity, spec.get("metadata"), (start, end), moment,
+                         tax_rate_resource.resolve(ctx, spec.get("tax_rates"), f"{param}[tax_rates]"))
             if proratable and not interval_changed:
                 _debit(ctx, customer, subscription, item, new_price, quantity, moment, start, end)
             new_items.append(item)
@@ -934,7 +965,8 @@ def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], it
         ctx, customer=customer, amount=-amount, currency=price["currency"],
         description=proration_description(ctx, price, quantity, moment, credit=True), period=(moment, end),
         quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
-        proration=True, credited=_credited_line(ctx, subscription["id"], item["id"], moment)))
+        proration=True, credited=_credited_line(ctx, subscription["id"], item["id"], moment),
+        tax_rates=line_tax_rates(subscription, item)))
 
 
 def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) -> dict[str, Any] | None:
@@ -959,7 +991,7 @@ def _debit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], ite
         ctx, customer=customer, amount=amount, currency=price["currency"],
         description=proration_description(ctx, price, quantity, moment, credit=False), period=(moment, end),
         quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
-        proration=True))
+        proration=True, tax_rates=line_tax_rates(subscription, item)))
 
 
 def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int) -> int:
@@ -1005,7 +1037,8 @@ def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict
                 invoice_id=None, subscription=subscription_id, item=item["id"], price=item["price"],
                 quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
                 period=(item["current_period_start"], item["current_period_end"]),
-                description=line_description(ctx, item["price"], item["quantity"])))
+                description=line_description(ctx, item["price"], item["quantity"]),
+                tax_rates=line_tax_rates(subscription, item)))
     invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
                                     billing_reason="subscription_update", subscription=subscription, lines=lines,
                                     discounts=subscription["discounts"],

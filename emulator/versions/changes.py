@@ -125,8 +125,9 @@ def invoice_parent_to_links(obj: dict[str, Any], resolve: Resolver) -> dict[str,
     discount_ids = obj.get("discounts") or []
     first = discount_ids[0] if discount_ids else None
     obj["discount"] = resolve(first) if isinstance(first, str) else first
-    obj["tax"] = None
-    obj["total_tax_amounts"] = []
+    taxes = obj.get("total_taxes") or []
+    obj["tax"] = sum(t["amount"] for t in taxes) if taxes else None
+    obj["total_tax_amounts"] = [_tax_amount(t) for t in taxes]
     obj["application_fee_amount"] = None
     obj["quote"] = None
     obj["rendering_options"] = None
@@ -160,8 +161,10 @@ def line_item_links(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
     price_id = ((pricing.get("price_details") or {}).get("price"))
     price = resolve(price_id) if isinstance(price_id, str) else price_id
     obj["price"] = price
-    obj["tax_amounts"] = []
-    obj["tax_rates"] = []
+    taxes = obj.get("taxes") or []
+    obj["tax_amounts"] = [_tax_amount(t) for t in taxes]
+    obj["tax_rates"] = [rate for rate in (resolve((t.get("tax_rate_details") or {}).get("tax_rate", ""))
+                                          for t in taxes) if rate]
     obj["amount_excluding_tax"] = obj.get("amount")
     obj["unit_amount_excluding_tax"] = pricing.get("unit_amount_decimal")
     return obj
@@ -186,6 +189,13 @@ def invoice_item_links(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]
     except ValueError:
         obj["unit_amount"] = None
     return obj
+
+
+def _tax_amount(tax: dict[str, Any]) -> dict[str, Any]:
+    """A basil-era `taxes` entry as the older `tax_amounts` entry."""
+    return {"amount": tax["amount"], "inclusive": tax["tax_behavior"] == "inclusive",
+            "tax_rate": (tax.get("tax_rate_details") or {}).get("tax_rate"),
+            "taxability_reason": tax.get("taxability_reason"), "taxable_amount": tax.get("taxable_amount")}
 
 
 def _plan_of(price: dict[str, Any] | None) -> dict[str, Any] | None:
