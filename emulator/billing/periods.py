@@ -56,3 +56,26 @@ def interval_seconds_estimate(interval: str, count: int) -> int:
 def same_interval(a: dict[str, object], b: dict[str, object]) -> bool:
     """Whether two `recurring` hashes bill on the same cycle (interval and interval_count)."""
     return (a["interval"], a["interval_count"]) == (b["interval"], b["interval_count"])
+
+
+def anchor_from_config(start: int, interval: str, count: int, day_of_month: int, month: int | None = None,
+                       hour: int | None = None, minute: int | None = None, second: int | None = None) -> int:
+    """Stripe's `billing_cycle_anchor_config`: the first moment after `start` falling on `day_of_month`
+    (clamped to the month's length; for yearly prices in `month`), at the given time of day (unset parts
+    take the start's UTC time)."""
+    import calendar
+
+    origin = datetime.fromtimestamp(start, timezone.utc)
+    h = origin.hour if hour is None else hour
+    m = origin.minute if minute is None else minute
+    s = origin.second if second is None else second
+    step = relativedelta(years=1) if interval == "year" else relativedelta(months=1)
+    year, mon = origin.year, (month if interval == "year" and month else origin.month)
+    for _ in range(40):
+        last = calendar.monthrange(year, mon)[1]
+        candidate = datetime(year, mon, min(day_of_month, last), h, m, s, tzinfo=timezone.utc)
+        if candidate.timestamp() > start:
+            return int(candidate.timestamp())
+        shifted = datetime(year, mon, 1, tzinfo=timezone.utc) + step
+        year, mon = shifted.year, shifted.month
+    raise ValueError("no anchor found")

@@ -26,7 +26,7 @@ from emulator.resources import common, discounts, invoice_items, invoices, plans
 OBJECT = "subscription"
 INCOMPLETE_EXPIRY = 23 * 3600
 TRIAL_WILL_END_BEFORE = 3 * 86400
-CREATE_PARAMS = ("billing_cycle_anchor", "billing_mode", "cancel_at", "cancel_at_period_end", "collection_method",
+CREATE_PARAMS = ("billing_cycle_anchor", "billing_cycle_anchor_config", "billing_mode", "cancel_at", "cancel_at_period_end", "collection_method",
                  "currency", "customer", "days_until_due", "default_payment_method", "description", "discounts",
                  "items.price", "items.quantity", "items.metadata", "items.price_data", "items.tax_rates", "metadata",
                  "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_period_days",
@@ -219,6 +219,21 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                                   param="days_until_due", code="parameter_missing")
     trial_end = _trial_end_for_create(params, item_prices, now)
     anchor = params.get("billing_cycle_anchor")
+    config = params.get("billing_cycle_anchor_config")
+    if config:
+        if anchor is not None:
+            raise InvalidRequestError("You may only specify one of these parameters: billing_cycle_anchor, "
+                                      "billing_cycle_anchor_config.", param="billing_cycle_anchor_config",
+                                      code="parameters_exclusive")
+        if recurring["interval"] not in ("month", "year"):
+            raise InvalidRequestError("billing_cycle_anchor_config is only supported for monthly and yearly prices.",
+                                      param="billing_cycle_anchor_config")
+        if not 1 <= config["day_of_month"] <= 31:
+            raise InvalidRequestError("Invalid day_of_month: must be between 1 and 31.",
+                                      param="billing_cycle_anchor_config[day_of_month]")
+        anchor = periods.anchor_from_config(now, recurring["interval"], recurring["interval_count"],
+                                            config["day_of_month"], config.get("month"), config.get("hour"),
+                                            config.get("minute"), config.get("second"))
     if anchor is not None and anchor < now:
         raise InvalidRequestError("billing_cycle_anchor cannot be in the past.", param="billing_cycle_anchor")
     mode = (params.get("billing_mode") or {}).get("type")
@@ -251,7 +266,9 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "application_fee_percent": None,
         "automatic_tax": _automatic_tax(params.get("automatic_tax")),
         "billing_cycle_anchor": anchor,
-        "billing_cycle_anchor_config": None,
+        "billing_cycle_anchor_config": {
+            "day_of_month": config["day_of_month"], "hour": config.get("hour"), "minute": config.get("minute"),
+            "month": config.get("month"), "second": config.get("second")} if config else None,
         "billing_mode": {"flexible": {"proration_discounts": "included"} if mode == "flexible" else None,
                          "type": mode, "updated_at": now},
         "billing_schedules": [],
@@ -528,10 +545,8 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         return None
     subscription = _copy(before)
     for item in subscription["items"]["data"]:
-        recurring = item["price"]["recurring"]
         item["current_period_start"] = now
-        item["current_period_end"] = periods.next_boundary(subscription["billing_cycle_anchor"],
-                                                           recurring["interval"], recurring["interval_count"], now)
+        item["current_period_end"] = next_period_end(subscription, item["price"]["recurring"], now)
     if subscription["status"] == "trialing":
         subscription["status"] = "active"
     subscription["discounts"] = _live_discounts(ctx, subscription["discounts"], now)
@@ -606,6 +621,18 @@ def delete_discount(ctx: Ctx, subscription_id: str) -> dict[str, Any]:
         discounts.remove(ctx, discount_id)
     save(ctx, before, {**_copy(before), "discounts": []})
     return {**(first or {}), "deleted": True}
+
+
+def next_period_end(subscription: dict[str, Any], recurring: dict[str, Any], now: int) -> int:
+    """The end of the period starting at `now`: from the anchor, or on the configured day of month (an anchor
+    configured for the 31st bills on the 31st whenever the month has one)."""
+    config = subscription.get("billing_cycle_anchor_config")
+    interval, count = recurring["interval"], recurring["interval_count"]
+    if config:
+        base = periods.boundary(now, interval, count - 1, 1) if count > 1 else now
+        return periods.anchor_from_config(base, interval, count, config["day_of_month"], config.get("month"),
+                                          config.get("hour"), config.get("minute"), config.get("second"))
+    return periods.next_boundary(subscription["billing_cycle_anchor"], interval, count, now)
 
 
 def before_period_start(subscription: dict[str, Any]) -> int:

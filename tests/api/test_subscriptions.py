@@ -464,3 +464,22 @@ def test_delete_subscription_discount(client: stripe.StripeClient) -> None:
     advance(client, clock, ts(2026, 5, 1, 2))
     current = client.v1.subscriptions.retrieve(subscription.id)
     assert client.v1.invoices.retrieve(current.latest_invoice).total == 2000
+
+
+def test_billing_cycle_anchor_config(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 2, 10, 15, 30))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Pro"]}],
+        "billing_cycle_anchor_config": {"day_of_month": 31, "hour": 0, "minute": 0, "second": 0}})
+    assert subscription.billing_cycle_anchor == ts(2026, 2, 28)
+    assert subscription.billing_cycle_anchor_config.day_of_month == 31
+    item = subscription["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 2, 10, 15, 30), ts(2026, 2, 28))
+    advance(client, clock, ts(2026, 2, 28, 2))
+    renewed = client.v1.subscriptions.retrieve(subscription.id)["items"].data[0]
+    assert renewed.current_period_end == ts(2026, 3, 31)
+    advance(client, clock, ts(2026, 3, 31, 2))
+    again = client.v1.subscriptions.retrieve(subscription.id)
+    assert again["items"].data[0].current_period_end == ts(2026, 4, 30)
+    assert_shape(again.to_dict())
