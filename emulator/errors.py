@@ -17,6 +17,9 @@ class StripeError(Exception):
 
     http_status = 400
     error_type = "invalid_request_error"
+    # True when the work done before the error is kept (a declined payment keeps its intent and charge):
+    # the API commits the transaction, then answers with the error.
+    persist = False
 
     def __init__(
         self,

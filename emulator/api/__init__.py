@@ -157,7 +157,7 @@ def _dispatch(op: Operation, path_args: dict[str, str]) -> Response:
             result = op.handler(ctx, params, **path_args)
             response = None if isinstance(result, Deferred) else _respond(ctx, result, expand)
         except StripeError as error:
-            if not getattr(error, "persist", False):
+            if not error.persist:
                 raise
             response = error_response(error)
         if idempotency_key and response is not None:

@@ -598,7 +598,7 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
         error = (intent or {}).get("last_payment_error") or {}
         failure = CardError(error.get("message", "Your card was declined."), code=error.get("code", "card_declined"),
                             decline_code=error.get("decline_code"), payment_intent=intent)
-        failure.persist = True  # type: ignore[attr-defined]
+        failure.persist = True
         raise failure
     return result
 

@@ -183,3 +183,18 @@ def test_authentication_page_in_chromium(client: stripe.StripeClient, page: obje
     assert f"payment_intent={intent.id}" in target and "order=7" in target
     assert ("redirect_status=succeeded" in target) == (status == "succeeded")
     assert client.v1.payment_intents.retrieve(intent.id).status == status
+
+
+def test_publishable_key_reads_intent_with_client_secret(client: stripe.StripeClient, emulator: object,
+                                                        api_key: str) -> None:
+    import requests
+
+    intent = client.v1.payment_intents.create(params={"amount": 500, "currency": "usd"})
+    publishable = api_key.replace("sk_test_", "pk_test_")
+    base = emulator.url  # type: ignore[attr-defined]
+    ok = requests.get(f"{base}/v1/payment_intents/{intent.id}", params={"client_secret": intent.client_secret},
+                      auth=(publishable, ""))
+    assert ok.status_code == 200 and ok.json()["id"] == intent.id
+    denied = requests.get(f"{base}/v1/payment_intents/{intent.id}", auth=(publishable, ""))
+    assert denied.status_code == 404
+    assert requests.get(f"{base}/v1/customers", auth=(publishable, "")).status_code == 401
