@@ -203,6 +203,10 @@ def _register_handlers() -> None:
     def trial_will_end(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
         subscriptions.trial_will_end(ctx, subscription_id)
 
+    @handler("subscription.pending_update_expire")
+    def pending_update_expire(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
+        subscriptions.expire_pending_update(ctx, subscription_id)
+
     @handler("subscription.upcoming")
     def upcoming(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
         subscriptions.upcoming(ctx, subscription_id)

@@ -677,6 +677,9 @@ def _on_invoice_paid(ctx: Ctx, invoice: dict[str, Any]) -> None:
     if before is None or before.get("deleted"):
         return
     timers.cancel(ctx, "subscription.expire_incomplete", subscription_id)
+    if before.get("pending_update") and before["latest_invoice"] == invoice["id"]:
+        apply_pending_update(ctx, subscription_id)
+        return
     if before["status"] in ("incomplete", "past_due", "unpaid") and before["latest_invoice"] == invoice["id"]:
         after = {**_copy(before), "status": "active"}
         save(ctx, before, after)
@@ -692,6 +695,8 @@ def _on_invoice_failed(ctx: Ctx, invoice: dict[str, Any]) -> None:
     before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
     if before is None or before.get("deleted") or before["latest_invoice"] != invoice["id"]:
         return
+    if ctx.memo.get("pending_if_incomplete") == subscription_id:
+        return  # the update is deferred instead (pending_update); the subscription stays as it was
     if before["status"] in ("active", "trialing"):
         save(ctx, before, {**_copy(before), "status": "past_due"})
     if invoice["billing_reason"] != "subscription_create":
@@ -852,10 +857,69 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         immediate = True
     save(ctx, before, subscription)
     if behavior == "always_invoice" or immediate:
-        _invoice_now(ctx, subscription_id, params)
+        invoice = _invoice_now(ctx, subscription_id, params)
+        if invoice["status"] != "paid" and params.get("payment_behavior") == "pending_if_incomplete":
+            _defer_as_pending_update(ctx, before, subscription_id, invoice)
     result = require(ctx, subscription_id)
     _schedule_period_end(ctx, result)
     return result
+
+
+PENDING_UPDATE_EXPIRY = 23 * 3600
+
+
+def _defer_as_pending_update(ctx: Ctx, before: dict[str, Any], subscription_id: str, invoice: dict[str, Any]
+                             ) -> None:
+    """payment_behavior=pending_if_incomplete: the payment failed, so the subscription keeps its old items and
+    carries `pending_update` until the invoice is paid (applied) or 23 hours pass (expired)."""
+    changed = require(ctx, subscription_id)
+    reverted = _copy(before)
+    reverted["latest_invoice"] = invoice["id"]
+    reverted["status"] = before["status"]
+    reverted["pending_update"] = {
+        "billing_cycle_anchor": changed["billing_cycle_anchor"]
+        if changed["billing_cycle_anchor"] != before["billing_cycle_anchor"] else None,
+        "cancel_at_period_end": None, "discount": None, "discounts": None,
+        "expires_at": ctx.now() + PENDING_UPDATE_EXPIRY, "metadata": None,
+        "subscription_items": changed["items"]["data"], "trial_end": None, "trial_from_plan": None,
+    }
+    save(ctx, changed, reverted)
+    timers.schedule(ctx, "subscription.pending_update_expire", subscription_id,
+                    reverted["pending_update"]["expires_at"], test_clock=reverted["test_clock"])
+
+
+def apply_pending_update(ctx: Ctx, subscription_id: str) -> None:
+    """The invoice behind a pending update was paid: the update takes effect
+    (customer.subscription.pending_update_applied)."""
+    before = require(ctx, subscription_id)
+    pending = before.get("pending_update")
+    if not pending:
+        return
+    after = _copy(before)
+    after["items"]["data"] = pending["subscription_items"]
+    if pending.get("billing_cycle_anchor"):
+        after["billing_cycle_anchor"] = pending["billing_cycle_anchor"]
+    after["pending_update"] = None
+    timers.cancel(ctx, "subscription.pending_update_expire", subscription_id)
+    save(ctx, before, after)
+    events.emit(ctx, "customer.subscription.pending_update_applied", after,
+                previous_attributes={"pending_update": before["pending_update"]})
+    _schedule_period_end(ctx, after)
+
+
+def expire_pending_update(ctx: Ctx, subscription_id: str) -> None:
+    """23 hours without payment: the pending update is dropped and its invoice voided
+    (customer.subscription.pending_update_expired)."""
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    if before is None or not before.get("pending_update"):
+        return
+    after = {**_copy(before), "pending_update": None}
+    save(ctx, before, after)
+    events.emit(ctx, "customer.subscription.pending_update_expired", after,
+                previous_attributes={"pending_update": before["pending_update"]})
+    invoice = invoices.require(ctx, before["latest_invoice"])
+    if invoice["status"] == "open":
+        invoices.void(ctx, invoice["id"])
 
 
 def _apply_cancel_params(subscription: dict[str, Any], params: dict[str, Any], now: int) -> None:
@@ -1055,6 +1119,8 @@ def _reset_anchor(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any]
 def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """An immediate invoice (always_invoice, interval change, anchor reset): pending prorations plus, when
     the period restarted, the new period in full; finalized and charged."""
+    if params.get("payment_behavior") == "pending_if_incomplete":
+        ctx.memo["pending_if_incomplete"] = subscription_id
     subscription = require(ctx, subscription_id)
     customer = common.require(ctx, "customer", subscription["customer"])
     lines = []

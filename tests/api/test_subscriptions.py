@@ -483,3 +483,44 @@ def test_billing_cycle_anchor_config(client: stripe.StripeClient) -> None:
     again = client.v1.subscriptions.retrieve(subscription.id)
     assert again["items"].data[0].current_period_end == ts(2026, 4, 30)
     assert_shape(again.to_dict())
+
+
+def test_pending_if_incomplete_defers_the_update(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Basic": 1000, "Premium": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Basic"]}]})
+    failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
+    client.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": failing.id}})
+    advance(client, clock, ts(2026, 6, 16))
+    item_id = subscription["items"].data[0].id
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": item_id, "price": prices["Premium"]}], "proration_behavior": "always_invoice",
+        "payment_behavior": "pending_if_incomplete"})
+    assert updated.status == "active"
+    assert updated["items"].data[0].price.id == prices["Basic"]
+    assert updated.pending_update.subscription_items[0].price.id == prices["Premium"]
+    assert updated.pending_update.expires_at == ts(2026, 6, 16) + 23 * 3600
+    assert_shape(updated.to_dict())
+    invoice = client.v1.invoices.retrieve(updated.latest_invoice)
+    assert invoice.status == "open" and invoice.total == 1000
+    client.v1.invoices.pay(invoice.id, params={"payment_method": "pm_card_visa"})
+    applied = client.v1.subscriptions.retrieve(subscription.id)
+    assert applied.pending_update is None
+    assert applied["items"].data[0].price.id == prices["Premium"]
+    assert client.v1.events.list(params={"type": "customer.subscription.pending_update_applied"}).data
+
+
+def test_pending_update_expires(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Basic": 1000, "Premium": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Basic"]}]})
+    failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
+    client.v1.subscriptions.update(subscription.id, params={"default_payment_method": failing.id})
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "price": prices["Premium"]}],
+        "proration_behavior": "always_invoice", "payment_behavior": "pending_if_incomplete"})
+    advance(client, clock, ts(2026, 6, 2, 1))
+    expired = client.v1.subscriptions.retrieve(subscription.id)
+    assert expired.pending_update is None and expired["items"].data[0].price.id == prices["Basic"]
+    assert client.v1.invoices.retrieve(updated.latest_invoice).status == "void"
+    assert client.v1.events.list(params={"type": "customer.subscription.pending_update_expired"}).data
