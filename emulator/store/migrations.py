@@ -149,3 +149,17 @@ def m003_timers(db: sqlite_utils.Database) -> None:
             expires_at REAL NOT NULL
         )
     """)
+
+
+@migration
+def m004_internal_marks(db: sqlite_utils.Database) -> None:
+    # Facts Stripe keeps internally and never shows in objects (e.g. which surface created a schedule).
+    _run(db, """
+        CREATE TABLE internal_marks (
+            account TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (account, object_id, name)
+        )
+    """)

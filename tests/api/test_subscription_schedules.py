@@ -109,3 +109,19 @@ def test_validation(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.subscription_schedules.create(params={"from_subscription": subscription.id, "end_behavior": "cancel"})
     assert info.value.param == "end_behavior"
+
+
+def test_origin_is_recorded_outside_the_object(client: stripe.StripeClient, emulator: object) -> None:
+    from emulator.context import Ctx
+    from emulator.resources import accounts, subscription_schedules
+    from emulator.store import Store, connect
+
+    prices = setup_catalog(client, {"Y": 1000})
+    clock, customer = clock_customer(client, ts(2026, 2, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Y"]}]})
+    schedule = client.v1.subscription_schedules.create(params={"from_subscription": subscription.id})
+    assert "origin" not in schedule.to_dict()
+    store = Store(connect(emulator.db_path))  # type: ignore[attr-defined]
+    account = accounts.load(store, client.v1.accounts.retrieve_current().id)
+    ctx = Ctx(store=store, account=account, api_version=account.api_version)
+    assert subscription_schedules.origin_of(ctx, schedule.id) == "api"
