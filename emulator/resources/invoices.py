@@ -247,9 +247,10 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
                  discounts: list[str] | None = None, collection_method: str = "charge_automatically",
                  days_until_due: int | None = None, default_payment_method: str | None = None,
                  description: str | None = None, metadata: dict[str, str] | None = None,
-                 auto_advance: bool = True, emit: bool = True) -> dict[str, Any]:
+                 auto_advance: bool = True, emit: bool = True, persist: bool = True) -> dict[str, Any]:
     """A draft invoice for the customer (and subscription): its lines, then pending invoice items, which
-    are claimed by this invoice (`invoiceitem.invoice` set)."""
+    are claimed by this invoice (`invoiceitem.invoice` set). With persist=False nothing is written: the
+    invoice is only built (previews such as invoice.upcoming)."""
     invoice_id = ids.new_id("in")
     now = ctx.now()
     subscription_id = subscription["id"] if subscription else None
@@ -341,6 +342,8 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
         "webhooks_delivered_at": None,
     }
     compute_totals(ctx, invoice)
+    if not persist:
+        return invoice
     common.create(ctx, invoice, customer=customer["id"], owner=subscription_id, event="" if not emit else None,
                   created=now)
     for item in claimed:

@@ -551,12 +551,7 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         subscription["status"] = "active"
     subscription["discounts"] = _live_discounts(ctx, subscription["discounts"], now)
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
-    lines = [invoices.subscription_line(
-        invoice_id=None, subscription=subscription_id, item=item["id"], price=item["price"],
-        quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
-        period=(item["current_period_start"], item["current_period_end"]),
-        description=line_description(ctx, item["price"], item["quantity"]),
-        tax_rates=line_tax_rates(subscription, item)) for item in subscription["items"]["data"]]
+    lines = _period_lines(ctx, subscription)
     save(ctx, before, subscription)
     if subscription["status"] == "paused" or subscription.get("pause_collection"):
         pause = subscription.get("pause_collection") or {}
@@ -633,6 +628,42 @@ def next_period_end(subscription: dict[str, Any], recurring: dict[str, Any], now
         return periods.anchor_from_config(base, interval, count, config["day_of_month"], config.get("month"),
                                           config.get("hour"), config.get("minute"), config.get("second"))
     return periods.next_boundary(subscription["billing_cycle_anchor"], interval, count, now)
+
+
+def _period_lines(ctx: Ctx, subscription: dict[str, Any], *, preview: bool = False) -> list[dict[str, Any]]:
+    """One line per item for the items' current periods."""
+    return [invoices.subscription_line(
+        invoice_id=None, subscription=subscription["id"], item=item["id"], price=item["price"],
+        quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
+        period=(item["current_period_start"], item["current_period_end"]),
+        description=line_description(ctx, item["price"], item["quantity"]),
+        tax_rates=line_tax_rates(subscription, item), preview=preview) for item in subscription["items"]["data"]]
+
+
+def upcoming_invoice(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any]:
+    """The renewal invoice the subscription will get at its period end, built without writing anything:
+    the next period's lines, the pending invoice items, the discounts still active then."""
+    _, period_end = current_period(subscription)
+    upcoming = _copy(subscription)
+    for item in upcoming["items"]["data"]:
+        item["current_period_start"] = period_end
+        item["current_period_end"] = next_period_end(upcoming, item["price"]["recurring"], period_end)
+    upcoming["discounts"] = [d for d in upcoming["discounts"] if discounts.active_at(ctx, d, period_end)]
+    customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
+    invoice = invoices.create_draft(ctx.at(period_end), customer=customer, currency=subscription["currency"],
+                                    billing_reason="upcoming", subscription=upcoming,
+                                    lines=_period_lines(ctx, upcoming, preview=True),
+                                    period=(current_period(subscription)[0], period_end),
+                                    discounts=upcoming["discounts"],
+                                    collection_method=subscription["collection_method"],
+                                    default_payment_method=subscription["default_payment_method"], persist=False)
+    invoice["id"] = "upcoming_" + invoice["id"]
+    for line in invoice["lines"]["data"]:
+        line["invoice"] = invoice["id"]
+        if not line["id"].startswith("il_tmp"):
+            line["id"] = ids.new_id("il_tmp")
+    invoice["lines"]["url"] = f"/v1/invoices/{invoice['id']}/lines"
+    return invoice
 
 
 def before_period_start(subscription: dict[str, Any]) -> int:
@@ -762,16 +793,10 @@ def expire_incomplete(ctx: Ctx, subscription_id: str) -> None:
 def upcoming(ctx: Ctx, subscription_id: str) -> None:
     """`invoice.upcoming` a few days before a renewal that will be charged automatically; the event's
     invoice is the preview of that renewal (computed by the real renewal, then rolled back)."""
-    from emulator.resources import previews
-
     subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
     if subscription is None or subscription["status"] not in ("active", "trialing", "past_due"):
         return
-    try:
-        preview = previews.create_preview(ctx, {"subscription": subscription_id})
-    except InvalidRequestError:
-        return
-    events.emit(ctx, "invoice.upcoming", preview)
+    events.emit(ctx, "invoice.upcoming", upcoming_invoice(ctx, subscription))
 
 
 def trial_will_end(ctx: Ctx, subscription_id: str) -> None:
