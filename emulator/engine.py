@@ -187,37 +187,19 @@ def finish_advance(ctx: Ctx, clock_id: str) -> dict[str, Any]:
 def _register_handlers() -> None:
     from emulator.resources import invoices, subscription_schedules, subscriptions
 
-    @handler("subscription.renew")
-    def renew(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
-        subscriptions.renew(ctx, subscription_id)
-
-    @handler("subscription.cancel")
-    def cancel(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
-        subscriptions.cancel_at_due(ctx, subscription_id)
-
-    @handler("subscription.expire_incomplete")
-    def expire(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
-        subscriptions.expire_incomplete(ctx, subscription_id)
-
-    @handler("subscription.trial_will_end")
-    def trial_will_end(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
-        subscriptions.trial_will_end(ctx, subscription_id)
-
-    @handler("subscription.pending_update_expire")
-    def pending_update_expire(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
-        subscriptions.expire_pending_update(ctx, subscription_id)
-
-    @handler("subscription.upcoming")
-    def upcoming(ctx: Ctx, subscription_id: str, payload: dict[str, Any]) -> None:
-        subscriptions.upcoming(ctx, subscription_id)
-
-    @handler("schedule.start")
-    def schedule_start(ctx: Ctx, schedule_id: str, payload: dict[str, Any]) -> None:
-        subscription_schedules.start_due(ctx, schedule_id)
-
-    @handler("schedule.phase")
-    def schedule_phase(ctx: Ctx, schedule_id: str, payload: dict[str, Any]) -> None:
-        subscription_schedules.advance_phase(ctx, schedule_id)
+    # Transitions that are one resource function of the object id.
+    simple: dict[str, Callable[[Ctx, str], Any]] = {
+        "subscription.renew": subscriptions.renew,
+        "subscription.cancel": subscriptions.cancel_at_due,
+        "subscription.expire_incomplete": subscriptions.expire_incomplete,
+        "subscription.trial_will_end": subscriptions.trial_will_end,
+        "subscription.pending_update_expire": subscriptions.expire_pending_update,
+        "subscription.upcoming": subscriptions.upcoming,
+        "schedule.start": subscription_schedules.start_due,
+        "schedule.phase": subscription_schedules.advance_phase,
+    }
+    for kind, fn in simple.items():
+        handler(kind)(lambda ctx, object_id, payload, fn=fn: fn(ctx, object_id))
 
     @handler("invoice.finalize")
     def finalize(ctx: Ctx, invoice_id: str, payload: dict[str, Any]) -> None:
