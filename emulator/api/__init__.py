@@ -50,6 +50,10 @@ def _load_spec() -> dict[str, Any]:
 
 
 PARAM_SPEC: dict[str, Any] = _load_spec()
+# Operations older API versions still call that the current SDK no longer describes.
+LEGACY_SPEC: dict[str, Any] = {
+    _normalize(*key.split(" ", 1)): schema for key, schema in json.loads(
+        resources.files("emulator").joinpath("spec/legacy_params.json").read_text())["operations"].items()}
 ALWAYS_SUPPORTED = frozenset({"expand"})
 
 
@@ -74,7 +78,8 @@ def operation(method: str, path: str, *, supports: Iterable[str] = (), publishab
     `schema` is for operations stripe-python does not describe (the emulator's own helpers)."""
 
     def register(handler: Handler) -> Handler:
-        spec = schema if schema is not None else PARAM_SPEC.get(_normalize(method, path))
+        key = _normalize(method, path)
+        spec = schema if schema is not None else PARAM_SPEC.get(key, LEGACY_SPEC.get(key))
         if spec is None:
             raise RuntimeError(f"No parameter schema for {method} {path}")
         op = Operation(method, path, _normalize(method, path), handler, Coercer(spec),

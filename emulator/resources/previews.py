@@ -114,3 +114,31 @@ def create_manual_invoice(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if invoice["auto_advance"]:
         invoice = invoices.schedule_auto_finalize(ctx, invoice)
     return invoice
+
+
+UPCOMING_PARAMS = ("customer", "subscription", "subscription_items", "subscription_proration_date",
+                   "subscription_proration_behavior", "subscription_cancel_at_period_end",
+                   "subscription_cancel_now", "subscription_trial_end", "subscription_billing_cycle_anchor")
+
+
+def upcoming(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/invoices/upcoming` for clients pinned before 2025-03-31.basil (which removed it): the same
+    preview as `create_preview`, from the older flat `subscription_*` parameters."""
+    from emulator.versions import is_before
+
+    if not is_before(ctx.api_version, "2025-03-31.basil"):
+        raise InvalidRequestError("GET /v1/invoices/upcoming was removed in API version 2025-03-31.basil; use "
+                                  "POST /v1/invoices/create_preview.", http_status=404)
+    details: dict[str, Any] = {}
+    for old, new in (("subscription_items", "items"), ("subscription_proration_date", "proration_date"),
+                     ("subscription_proration_behavior", "proration_behavior"),
+                     ("subscription_cancel_at_period_end", "cancel_at_period_end"),
+                     ("subscription_cancel_now", "cancel_now"), ("subscription_trial_end", "trial_end")):
+        if old in params:
+            details[new] = params[old]
+    if params.get("subscription_billing_cycle_anchor"):
+        details["billing_cycle_anchor"] = {"type": params["subscription_billing_cycle_anchor"]}
+    preview = {key: params[key] for key in ("customer", "subscription") if params.get(key)}
+    if details:
+        preview["subscription_details"] = details
+    return create_preview(ctx, preview)

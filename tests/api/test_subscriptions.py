@@ -524,3 +524,21 @@ def test_pending_update_expires(client: stripe.StripeClient) -> None:
     assert expired.pending_update is None and expired["items"].data[0].price.id == prices["Basic"]
     assert client.v1.invoices.retrieve(updated.latest_invoice).status == "void"
     assert client.v1.events.list(params={"type": "customer.subscription.pending_update_expired"}).data
+
+
+def test_pinned_clients_use_get_upcoming(client: stripe.StripeClient, http: object) -> None:
+    prices = setup_catalog(client, {"Silver": 1000, "Gold": 3252})
+    clock, customer = clock_customer(client, 1596749288)
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Silver"]}]})
+    advance(client, clock, 1598982148 + 60)
+    query = {"subscription": subscription.id, "subscription_items[0][id]": subscription["items"].data[0].id,
+             "subscription_items[0][price]": prices["Gold"], "subscription_proration_date": "1598982148"}
+    old = http.get("/v1/invoices/upcoming", params=query, headers={"Stripe-Version": "2023-08-16"})  # type: ignore[attr-defined]
+    assert old.status_code == 200, old.text
+    body = old.json()
+    assert body["total"] == 3627 and body["subscription"] == subscription.id
+    assert body["subscription_proration_date"] == 1598982148
+    assert sorted(line["amount"] for line in body["lines"]["data"]) == [-166, 541, 3252]
+    assert_shape(body, version="2023-08-16")
+    removed = http.get("/v1/invoices/upcoming", params=query)  # type: ignore[attr-defined]
+    assert removed.status_code == 404

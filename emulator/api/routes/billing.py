@@ -102,6 +102,11 @@ def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     return previews.create_preview(ctx, params)
 
 
+@operation("GET", "/v1/invoices/upcoming", supports=previews.UPCOMING_PARAMS)
+def upcoming_invoice(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    return previews.upcoming(ctx, params)
+
+
 @operation("GET", "/v1/invoices/<invoice>")
 def retrieve_invoice(ctx: Ctx, params: dict[str, Any], invoice: str) -> dict[str, Any]:
     return invoices.require(ctx, invoice)
