@@ -332,6 +332,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     subscription["latest_invoice"] = invoice["id"]
     ctx.store.update(ctx.account_id, subscription)
     behavior = params.get("payment_behavior", "allow_incomplete")
+    ctx.memo["creating_subscription"] = subscription_id
     invoice = invoices.finalize(ctx, invoice["id"])
     if invoice["status"] == "open" and collection_method == "charge_automatically":
         if behavior == "default_incomplete":
@@ -344,6 +345,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                 raise CardError(error.get("message", "Your card was declined."),
                                 code=error.get("code", "card_declined"), decline_code=error.get("decline_code"),
                                 payment_intent=intent)
+    ctx.memo.pop("creating_subscription", None)
     subscription = require(ctx, subscription_id)
     if subscription["status"] == "incomplete" and (invoice["status"] == "paid" or collection_method == "send_invoice"):
         subscription["status"] = "active"
@@ -708,6 +710,10 @@ def _on_invoice_paid(ctx: Ctx, invoice: dict[str, Any]) -> None:
     if before is None or before.get("deleted"):
         return
     timers.cancel(ctx, "subscription.expire_incomplete", subscription_id)
+    if ctx.memo.get("creating_subscription") == subscription_id:
+        # Paid inside the create call: the subscription is created active (no separate update event).
+        _consume_once_discounts(ctx, before)
+        return
     if before.get("pending_update") and before["latest_invoice"] == invoice["id"]:
         apply_pending_update(ctx, subscription_id)
         return

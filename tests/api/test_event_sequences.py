@@ -1,0 +1,69 @@
+"""The events each billing flow records, in generation order, match the reference's typical sequences."""
+
+from __future__ import annotations
+
+import stripe
+
+from tests.api.test_subscriptions import advance, clock_customer, setup_catalog, ts
+
+PAYMENT = ["payment_intent.created", "charge.succeeded", "payment_intent.succeeded", "invoice_payment.paid",
+           "invoice.paid", "invoice.payment_succeeded"]
+
+
+class Recorder:
+    """Event types recorded since the previous call."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self.client = client
+        self.seen: set[str] = {e.id for e in client.v1.events.list(params={"limit": 100}).auto_paging_iter()}
+
+    def new(self) -> list[str]:
+        events = [e for e in reversed(list(self.client.v1.events.list(params={"limit": 100}).auto_paging_iter()))
+                  if e.id not in self.seen]
+        self.seen.update(e.id for e in events)
+        return [e.type for e in events if not e.type.startswith("test_helpers.")]
+
+
+def test_subscription_lifecycle_sequences(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"A": 1000, "B": 2000})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    events = Recorder(client)
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["A"]}]})
+    assert events.new() == ["customer.subscription.created", "invoice.created", "invoice.finalized", *PAYMENT]
+    item = subscription["items"].data[0].id
+    advance(client, clock, ts(2026, 1, 10))
+    events.new()
+    client.v1.subscriptions.update(subscription.id, params={"items": [{"id": item, "price": prices["B"]}]})
+    assert events.new() == ["invoiceitem.created", "invoiceitem.created", "customer.subscription.updated"]
+    client.v1.subscriptions.update(subscription.id, params={"items": [{"id": item, "quantity": 2}],
+                                                            "proration_behavior": "always_invoice"})
+    assert events.new() == ["invoiceitem.created", "invoiceitem.created", "customer.subscription.updated",
+                            "invoice.created", "invoice.finalized", *PAYMENT]
+    advance(client, clock, ts(2026, 2, 1, 2))
+    assert events.new() == ["invoice.upcoming", "customer.subscription.updated", "invoice.created",
+                            "invoice.finalized", *PAYMENT]
+    client.v1.subscriptions.cancel(subscription.id)
+    assert events.new() == ["customer.subscription.deleted"]
+
+
+def test_payment_failure_and_trial_sequences(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"A": 1000})
+    clock, customer = clock_customer(client, ts(2026, 1, 1), token="pm_card_chargeCustomerFail")
+    events = Recorder(client)
+    client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["A"]}],
+                                           "trial_period_days": 7})
+    assert events.new() == ["customer.subscription.created", "invoice.created", "invoice.finalized",
+                            "invoice.paid", "invoice.payment_succeeded"]
+    advance(client, clock, ts(2026, 1, 6))
+    assert events.new() == ["invoice.upcoming", "customer.subscription.trial_will_end"]
+    advance(client, clock, ts(2026, 1, 8, 2))
+    assert events.new() == ["customer.subscription.updated", "invoice.created", "invoice.finalized",
+                            "payment_intent.created", "charge.failed", "payment_intent.payment_failed",
+                            "invoice.payment_failed", "customer.subscription.updated"]
+    failed = Recorder(client)
+    client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["A"]}]})
+    assert failed.new() == ["customer.subscription.created", "invoice.created", "invoice.finalized",
+                            "payment_intent.created", "charge.failed", "payment_intent.payment_failed",
+                            "invoice.payment_failed"]
+    advance(client, clock, ts(2026, 1, 9, 3))
+    assert failed.new() == ["customer.subscription.updated", "invoice.voided"]
