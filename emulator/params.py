@@ -239,17 +239,26 @@ def unsupported_paths(params: Mapping[str, Any], supported: frozenset[str], pref
     `supported` holds dotted names without array indexes ("items", "recurring.interval"): a name covers
     everything below it.
     """
+    return _unsupported(params, supported, (), ())
+
+
+def _unsupported(params: Mapping[str, Any], supported: frozenset[str], names: tuple[str, ...],
+                 path: tuple[str | int, ...]) -> list[str]:
+    # `names` is the dotted name without indexes; `path` keeps them for the bracket-form error param.
     found: list[str] = []
     for key, value in params.items():
-        dotted = ".".join((*prefix, key))
+        dotted = ".".join((*names, key))
         if dotted in supported:
             continue
         nested = _nested_mapping(value)
         if nested is None or not any(name.startswith(dotted + ".") for name in supported):
-            found.append(format_path((*prefix, key)))
+            found.append(format_path((*path, key)))
             continue
-        for element in nested:
-            found.extend(unsupported_paths(element, supported, (*prefix, key)))
+        if isinstance(value, list):
+            for index, element in enumerate(nested):
+                found.extend(_unsupported(element, supported, (*names, key), (*path, key, index)))
+        else:
+            found.extend(_unsupported(nested[0], supported, (*names, key), (*path, key)))
     return found
 
 

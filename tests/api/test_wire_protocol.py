@@ -197,3 +197,11 @@ def test_malformed_form_bodies_are_400_not_500(http: RawHttp) -> None:
                                      headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert 400 <= response.status_code < 500, (body, response.text)
         assert "error" in response.json()
+
+
+def test_unimplemented_nested_parameter_is_named_with_its_index(http: RawHttp) -> None:
+    response = http.post("/v1/subscriptions", data={"customer": "cus_x", "items[0][price]": "price_x",
+                                                   "items[0][billing_thresholds][usage_gte]": "5"})
+    assert response.status_code == 400
+    assert response.json()["error"]["param"] == "items[0][billing_thresholds]"
+    assert "not implemented" in response.json()["error"]["message"]
