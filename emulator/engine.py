@@ -117,6 +117,7 @@ class Scheduler:
         store = self._store()
         if not self.acquire(store):
             return 0
+        prune_idempotency_keys(store, float(self.settings.get("IDEMPOTENCY_TTL_SECONDS", 86400)))
         ran = 0
         rows = store.execute(
             "SELECT a.id FROM accounts a WHERE EXISTS (SELECT 1 FROM timers t WHERE t.account = a.id AND "
@@ -134,6 +135,15 @@ class Scheduler:
             except Exception:  # keep scheduling; the failed transition stays due and is retried
                 log.exception("scheduler round failed")
             self.stopped.wait(self.POLL_SECONDS)
+
+
+def prune_idempotency_keys(store: Store, ttl_seconds: float) -> int:
+    """Stripe prunes idempotency keys after at least 24 hours; reusing a pruned key is a new request. Keys
+    are dated in their account's time (wall time plus the account's shift)."""
+    cursor = store.execute(
+        "DELETE FROM idempotency_keys WHERE created < ? + (SELECT clock_offset FROM accounts "
+        "WHERE accounts.id = idempotency_keys.account) - ?", (clock.wall_now(), ttl_seconds))
+    return cursor.rowcount
 
 
 _schedulers: dict[tuple[int, str], Scheduler] = {}

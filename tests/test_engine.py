@@ -118,3 +118,16 @@ def test_interrupted_advance_resumes(app: Flask) -> None:
         engine.resume_interrupted_advances(store, app.config)
         resumed = get(client, f"/v1/test_helpers/test_clocks/{clock['id']}")
         assert resumed["status"] == "ready" and resumed["frozen_time"] == 1798761600 + 86400
+
+
+def test_idempotency_keys_are_pruned_after_their_ttl(app: Flask) -> None:
+    client = app.test_client()
+    with freeze_time("2027-01-01 00:00:00") as frozen:
+        headers = {**HEADERS, "Idempotency-Key": "prune-me"}
+        first = client.post("/v1/customers", data={"email": "a@example.com"}, headers=headers).get_json()
+        store = Store(store_module.connection_for(app.config["DATABASE"]))
+        assert engine.prune_idempotency_keys(store, 86400) == 0
+        frozen.move_to("2027-01-02 00:00:01")
+        assert engine.prune_idempotency_keys(store, 86400) == 1
+        again = client.post("/v1/customers", data={"email": "a@example.com"}, headers=headers).get_json()
+        assert again["id"] != first["id"]
