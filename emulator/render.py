@@ -17,7 +17,8 @@ from emulator.versions import downgrade
 
 MAX_EXPAND_DEPTH = 4
 # "Includable" fields: stored on the object but sent only when named in expand[] (Stripe's wording).
-INCLUDABLE: dict[str, frozenset[str]] = {"coupon": frozenset({"applies_to"})}
+INCLUDABLE: dict[str, frozenset[str]] = {"coupon": frozenset({"applies_to"}), "price": frozenset({"tiers"}),
+                                         "plan": frozenset({"tiers"})}
 EXPANDABLE: dict[str, frozenset[str]] = {
     object_type: frozenset(paths)
     for object_type, paths in json.loads(

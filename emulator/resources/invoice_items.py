@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from emulator import ids
+from emulator.billing import pricing
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
 from emulator.resources import common
@@ -74,7 +75,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         from emulator.resources import prices
 
         price = prices.require(ctx, params["pricing"]["price"], param="pricing[price]")
-        amount = int((Decimal(price["unit_amount_decimal"]) * quantity).to_integral_value())
+        amount = pricing.amount(price, quantity)
         currency = price["currency"]
     elif params.get("price_data"):
         from emulator.resources import prices
@@ -87,7 +88,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             prices.create(ctx, {"product": data["product"], "currency": data["currency"],
                                 "unit_amount_decimal": data.get("unit_amount_decimal"), "active": False},
                           param_prefix="price_data")
-        amount = int((Decimal(price["unit_amount_decimal"]) * quantity).to_integral_value())
+        amount = pricing.amount(price, quantity)
         currency = price["currency"]
     elif params.get("unit_amount_decimal") is not None:
         unit_decimal = str(params["unit_amount_decimal"])

@@ -36,10 +36,11 @@ def plan_view(price: dict[str, Any]) -> dict[str, Any]:
         "meter": recurring.get("meter"),
         "nickname": price["nickname"],
         "product": price["product"],
-        "tiers_mode": None,
+        "tiers_mode": price.get("tiers_mode"),
         "transform_usage": None,
         "trial_period_days": recurring.get("trial_period_days"),
         "usage_type": recurring.get("usage_type", "licensed"),
+        **({"tiers": price["tiers"]} if price.get("tiers") is not None else {}),
     }
 
 

@@ -14,8 +14,8 @@ from emulator.resources import common, products
 
 OBJECT = "price"
 CREATE_PARAMS = ("active", "billing_scheme", "currency", "lookup_key", "metadata", "nickname", "product",
-                 "product_data", "recurring", "tax_behavior", "transfer_lookup_key", "unit_amount",
-                 "unit_amount_decimal")
+                 "product_data", "recurring", "tax_behavior", "tiers", "tiers_mode", "transfer_lookup_key",
+                 "unit_amount", "unit_amount_decimal")
 UPDATE_PARAMS = ("active", "lookup_key", "metadata", "nickname", "tax_behavior", "transfer_lookup_key")
 LIST_PARAMS = (*common.LIST_PARAMS, "active", "currency", "lookup_keys", "product", "recurring", "type")
 # Stripe's longest recurring periods: at most 3 years.
@@ -84,9 +84,7 @@ def create(ctx: Ctx, params: dict[str, Any], *, param_prefix: str = "", price_id
     def name(param: str) -> str:
         return f"{param_prefix}[{param}]" if param_prefix else param
 
-    if params.get("billing_scheme", "per_unit") != "per_unit":
-        raise InvalidRequestError("Tiered prices are not implemented by stripe-portal-emulator yet.",
-                                  param=name("billing_scheme"))
+    tiered = params.get("billing_scheme") == "tiered"
     if params.get("product") and params.get("product_data"):
         raise InvalidRequestError("You may only specify one of these parameters: product, product_data.",
                                   param=name("product_data"), code="parameters_exclusive")
@@ -99,13 +97,20 @@ def create(ctx: Ctx, params: dict[str, Any], *, param_prefix: str = "", price_id
                                   code="parameter_missing")
     amount: int | None = params.get("unit_amount")
     decimal_text = params.get("unit_amount_decimal")
-    if amount is not None and decimal_text is not None:
+    tiers = _tiers(params, name) if tiered else None
+    if tiered:
+        amount, decimal_text = None, None
+    elif params.get("tiers") or params.get("tiers_mode"):
+        raise InvalidRequestError("tiers and tiers_mode require billing_scheme=tiered.", param=name("tiers"))
+    if tiered:
+        exact = None
+    elif amount is not None and decimal_text is not None:
         raise InvalidRequestError("You may only specify one of these parameters: unit_amount, unit_amount_decimal.",
                                   param=name("unit_amount_decimal"), code="parameters_exclusive")
-    if amount is None and decimal_text is None:
+    elif amount is None and decimal_text is None:
         raise InvalidRequestError(f"Missing required param: {name('unit_amount')}.", param=name("unit_amount"),
                                   code="parameter_missing")
-    if amount is not None:
+    elif amount is not None:
         if amount < 0:
             raise InvalidRequestError("This value must be greater than or equal to 0.", param=name("unit_amount"))
         exact = Decimal(amount)
@@ -130,7 +135,7 @@ def create(ctx: Ctx, params: dict[str, Any], *, param_prefix: str = "", price_id
         "id": price_id or ids.new_id("price"),
         "object": OBJECT,
         "active": params.get("active", True),
-        "billing_scheme": "per_unit",
+        "billing_scheme": "tiered" if tiered else "per_unit",
         "created": ctx.now(),
         "currency": currency,
         "custom_unit_amount": None,
@@ -141,13 +146,44 @@ def create(ctx: Ctx, params: dict[str, Any], *, param_prefix: str = "", price_id
         "product": product["id"],
         "recurring": recurring,
         "tax_behavior": params.get("tax_behavior", "unspecified"),
-        "tiers_mode": None,
+        "tiers_mode": params.get("tiers_mode") if tiered else None,
         "transform_quantity": None,
         "type": "recurring" if recurring else "one_time",
         "unit_amount": amount,
-        "unit_amount_decimal": _decimal_text(exact),
+        "unit_amount_decimal": _decimal_text(exact) if exact is not None else None,
     }
+    if tiers is not None:
+        price["tiers"] = tiers
     return common.create(ctx, price, owner=product["id"], event=event)
+
+
+def _tiers(params: dict[str, Any], name: Any) -> list[dict[str, Any]]:
+    """Validate `tiers[]` for billing_scheme=tiered: ascending `up_to`, the last one `inf`."""
+    if params.get("tiers_mode") not in ("graduated", "volume"):
+        raise InvalidRequestError(f"Missing required param: {name('tiers_mode')}.", param=name("tiers_mode"),
+                                  code="parameter_missing")
+    specs = params.get("tiers") or []
+    if len(specs) < 1:
+        raise InvalidRequestError(f"Missing required param: {name('tiers')}.", param=name("tiers"),
+                                  code="parameter_missing")
+    tiers, previous = [], 0
+    for index, spec in enumerate(specs):
+        up_to = None if spec["up_to"] == "inf" else int(spec["up_to"])
+        last = index == len(specs) - 1
+        if (up_to is None) != last or (up_to is not None and up_to <= previous):
+            raise InvalidRequestError("Tiers must be in ascending order of up_to, and only the last tier may (and "
+                                      "must) have up_to=inf.", param=f"{name('tiers')}[{index}][up_to]")
+        unit = spec.get("unit_amount_decimal", spec.get("unit_amount"))
+        flat = spec.get("flat_amount_decimal", spec.get("flat_amount"))
+        tiers.append({
+            "flat_amount": int(flat) if flat is not None and Decimal(str(flat)) == int(Decimal(str(flat))) else None,
+            "flat_amount_decimal": _decimal_text(Decimal(str(flat))) if flat is not None else None,
+            "unit_amount": int(unit) if unit is not None and Decimal(str(unit)) == int(Decimal(str(unit))) else None,
+            "unit_amount_decimal": _decimal_text(Decimal(str(unit))) if unit is not None else None,
+            "up_to": up_to,
+        })
+        previous = up_to or previous
+    return tiers
 
 
 def update(ctx: Ctx, price_id: str, params: dict[str, Any], *, event: str | None = None) -> dict[str, Any]:

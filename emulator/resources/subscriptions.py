@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from emulator import events, ids, timers
-from emulator.billing import periods, proration
+from emulator.billing import periods, pricing, proration
 from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import CardError, InvalidRequestError
@@ -61,7 +61,17 @@ def _interval_words(recurring: dict[str, Any]) -> str:
 
 
 def line_description(ctx: Ctx, price: dict[str, Any], quantity: int) -> str:
-    """Stripe's regular line text: `1 × Pro (at $29.00 / month)`."""
+    """Stripe's regular line text: `1 × Pro (at $29.00 / month)`; tiered prices name the tier (volume)
+    or the tiered total (graduated)."""
+    if price.get("billing_scheme") == "tiered":
+        name = _product_name(ctx, price)
+        words = _interval_words(price["recurring"])
+        if price.get("tiers_mode") == "volume":
+            index = pricing.tier_for(price, quantity) or 1
+            tier = price["tiers"][index - 1]
+            unit_amount = int(Decimal(tier.get("unit_amount_decimal") or 0))
+            return f"{quantity} × {name} (Tier {index} at {format_amount(unit_amount, price['currency'])} / {words})"
+        return f"{quantity} × {name} (graduated tiers, {format_amount(item_amount(price, quantity), price['currency'])} / {words})"
     unit = Decimal(price["unit_amount_decimal"])
     unit_text = format_amount(int(unit), price["currency"]) if unit == unit.to_integral_value() else \
         f"{price['currency'].upper()} {unit / 100}"
@@ -83,7 +93,8 @@ def proration_description(ctx: Ctx, price: dict[str, Any], quantity: int, moment
 
 
 def item_amount(price: dict[str, Any], quantity: int) -> int:
-    return int((Decimal(price["unit_amount_decimal"]) * quantity).to_integral_value())
+    """What the price charges for the quantity over a full period (per unit or tiered)."""
+    return pricing.amount(price, quantity)
 
 
 def _item(ctx: Ctx, subscription_id: str, price: dict[str, Any], quantity: int, metadata: Any,
@@ -456,7 +467,7 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
             full = periods.boundary(anchor, price["recurring"]["interval"], price["recurring"]["interval_count"], -1)
             if anchor > now and period[1] == anchor:
                 # A future anchor: the first, shorter period is prorated (or free with proration_behavior=none).
-                amount = 0 if free else proration.prorate(Decimal(price["unit_amount_decimal"]) * quantity, full,
+                amount = 0 if free else proration.prorate(pricing.exact_amount(price, quantity), full,
                                                           period[1], period[0])
                 description = proration_description(ctx, price, quantity, period[0], credit=False)
             else:
@@ -1079,7 +1090,7 @@ def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], it
     """Credit the unused time of the item's current configuration (classic: at today's price; flexible:
     what was actually billed, which for a fully billed period is the same amount)."""
     price, quantity = item["price"], item["quantity"]
-    amount = proration.prorate(Decimal(price["unit_amount_decimal"]) * quantity, start, end, moment)
+    amount = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
     amount = _discounted(ctx, subscription, price, amount)
     if amount == 0:
         return
@@ -1105,7 +1116,7 @@ def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) ->
 
 def _debit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
            price: dict[str, Any], quantity: int, moment: int, start: int, end: int) -> None:
-    amount = proration.prorate(Decimal(price["unit_amount_decimal"]) * quantity, start, end, moment)
+    amount = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
     amount = _discounted(ctx, subscription, price, amount)
     if amount == 0:
         return

@@ -140,3 +140,42 @@ def test_pinned_2023_catalog_shapes(client: stripe.StripeClient, http: RawHttp) 
     assert_shape(old_plan, version="2023-08-16")
     listed = http.get("/v1/prices", headers=headers, params={"expand[]": "data.product"}).json()
     assert_shape(listed, version="2023-08-16")
+
+
+def test_tiered_prices_bill_volume_and_graduated(client: stripe.StripeClient) -> None:
+    from tests.api.test_subscriptions import advance, clock_customer, ts
+
+    product = client.v1.products.create(params={"name": "Seats"})
+    tiers = [{"up_to": 5, "unit_amount": 1000}, {"up_to": 10, "unit_amount": 800, "flat_amount": 500},
+             {"up_to": "inf", "unit_amount": 500}]
+    volume = client.v1.prices.create(params={"product": product.id, "currency": "usd", "billing_scheme": "tiered",
+                                             "tiers_mode": "volume", "tiers": tiers,
+                                             "recurring": {"interval": "month"}})
+    assert volume.unit_amount is None and volume.billing_scheme == "tiered" and "tiers" not in volume
+    expanded = client.v1.prices.retrieve(volume.id, params={"expand": ["tiers"]})
+    assert [t.up_to for t in expanded.tiers] == [5, 10, None]
+    assert_shape(expanded.to_dict())
+    graduated = client.v1.prices.create(params={"product": product.id, "currency": "usd",
+                                                "billing_scheme": "tiered", "tiers_mode": "graduated",
+                                                "tiers": tiers, "recurring": {"interval": "month"}})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    by_volume = client.v1.subscriptions.create(params={"customer": customer,
+                                                       "items": [{"price": volume.id, "quantity": 7}]})
+    invoice = client.v1.invoices.retrieve(by_volume.latest_invoice)
+    assert invoice.total == 7 * 800 + 500
+    assert invoice.lines.data[0].description == "7 × Seats (Tier 2 at $8.00 / month)"
+    by_tiers = client.v1.subscriptions.create(params={"customer": customer,
+                                                      "items": [{"price": graduated.id, "quantity": 12}]})
+    assert client.v1.invoices.retrieve(by_tiers.latest_invoice).total == 5 * 1000 + (5 * 800 + 500) + 2 * 500
+    advance(client, clock, ts(2026, 3, 16))
+    client.v1.subscriptions.update(by_volume.id, params={
+        "items": [{"id": by_volume["items"].data[0].id, "quantity": 11}]})
+    pending = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    start, end, moment = ts(2026, 3, 1), ts(2026, 4, 1), ts(2026, 3, 16)
+    fraction = (end - moment) / (end - start)
+    assert sorted(i.amount for i in pending) == [-round(6100 * fraction), round(11 * 500 * fraction)]
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.prices.create(params={"product": product.id, "currency": "usd", "billing_scheme": "tiered",
+                                        "tiers_mode": "volume", "tiers": [{"up_to": 5, "unit_amount": 1}],
+                                        "recurring": {"interval": "month"}})
+    assert info.value.param == "tiers[0][up_to]"

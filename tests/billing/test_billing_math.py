@@ -196,3 +196,21 @@ def test_format_amount(amount: int, currency: str, text: str) -> None:
 def test_minimum_charges() -> None:
     assert (minimum_charge("usd"), minimum_charge("gbp"), minimum_charge("jpy"), minimum_charge("xyz")) == \
         (50, 30, 50, 50)
+
+
+# -- tiered prices ------------------------------------------------------------------------------------------
+TIERS = [{"up_to": 5, "unit_amount_decimal": "1000", "flat_amount_decimal": None},
+         {"up_to": 10, "unit_amount_decimal": "800", "flat_amount_decimal": "500"},
+         {"up_to": None, "unit_amount_decimal": "500", "flat_amount_decimal": None}]
+
+
+@pytest.mark.parametrize("mode,quantity,expected", [
+    ("volume", 0, 0), ("volume", 5, 5000), ("volume", 6, 6 * 800 + 500), ("volume", 11, 5500),
+    ("graduated", 0, 0), ("graduated", 5, 5000), ("graduated", 6, 5000 + 800 + 500),
+    ("graduated", 12, 5000 + 4000 + 500 + 1000),
+])
+def test_tiered_amounts(mode: str, quantity: int, expected: int) -> None:
+    from emulator.billing import pricing
+
+    price = {"billing_scheme": "tiered", "tiers_mode": mode, "tiers": TIERS}
+    assert pricing.amount(price, quantity) == expected
