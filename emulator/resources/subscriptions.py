@@ -26,7 +26,7 @@ from emulator.resources import common, discounts, invoice_items, invoices, plans
 OBJECT = "subscription"
 INCOMPLETE_EXPIRY = 23 * 3600
 TRIAL_WILL_END_BEFORE = 3 * 86400
-CREATE_PARAMS = ("billing_cycle_anchor", "billing_cycle_anchor_config", "billing_mode", "cancel_at", "cancel_at_period_end", "collection_method",
+CREATE_PARAMS = ("backdate_start_date", "billing_cycle_anchor", "billing_cycle_anchor_config", "billing_mode", "cancel_at", "cancel_at_period_end", "collection_method",
                  "currency", "customer", "days_until_due", "default_payment_method", "description", "discounts",
                  "items.price", "items.quantity", "items.metadata", "items.price_data", "items.tax_rates", "metadata",
                  "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_period_days",
@@ -252,14 +252,25 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         from emulator.versions import is_before
 
         mode = "classic" if is_before(ctx.api_version, "2025-09-30.clover") else "flexible"
+    start = params.get("backdate_start_date", now)
+    if start > now:
+        raise InvalidRequestError("backdate_start_date must be in the past.", param="backdate_start_date")
+    if start < now and trial_end is not None:
+        raise InvalidRequestError("stripe-portal-emulator does not combine backdate_start_date with trials yet.",
+                                  param="backdate_start_date")
     if trial_end is not None:
         period = (now, trial_end)
         anchor = trial_end
     elif anchor is not None and anchor > now:
-        period = (now, anchor)
+        if start < periods.boundary(anchor, recurring["interval"], recurring["interval_count"], -1):
+            raise InvalidRequestError("backdate_start_date may be at most one billing period before the "
+                                      "billing_cycle_anchor.", param="backdate_start_date")
+        period = (start, anchor)
     else:
-        anchor = now
-        period = (now, periods.boundary(now, recurring["interval"], recurring["interval_count"], 1))
+        # Backdated without an anchor: the cycle is anchored on the backdated start; the first invoice bills
+        # every period from that start through the current one.
+        anchor = start
+        period = periods.period_containing(anchor, recurring["interval"], recurring["interval_count"], now)
     from emulator.resources import tax_rates as tax_rate_resource
 
     items = [_item(ctx, subscription_id, price, quantity, spec.get("metadata"), period, now,
@@ -318,7 +329,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "pending_setup_intent": None,
         "pending_update": None,
         "schedule": None,
-        "start_date": now,
+        "start_date": start,
         "status": "trialing" if trial_end is not None else "incomplete",
         "test_clock": customer.get("test_clock"),
         "transfer_data": None,
@@ -464,7 +475,18 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
             amount = 0
         else:
             anchor = subscription["billing_cycle_anchor"]
-            full = periods.boundary(anchor, price["recurring"]["interval"], price["recurring"]["interval_count"], -1)
+            recurring = price["recurring"]
+            full = periods.boundary(anchor, recurring["interval"], recurring["interval_count"], -1)
+            # Backdated: every whole period before the current one is billed too.
+            past_start = subscription["start_date"]
+            while past_start < period[0] and anchor <= now:
+                past_end = periods.next_boundary(anchor, recurring["interval"], recurring["interval_count"],
+                                                 past_start)
+                lines.append(invoices.subscription_line(
+                    invoice_id=None, subscription=subscription["id"], item=item["id"], price=price,
+                    quantity=quantity, amount=item_amount(price, quantity), period=(past_start, past_end),
+                    description=line_description(ctx, price, quantity), tax_rates=line_tax_rates(subscription, item)))
+                past_start = past_end
             if anchor > now and period[1] == anchor:
                 # A future anchor: the first, shorter period is prorated (or free with proration_behavior=none).
                 amount = 0 if free else proration.prorate(pricing.exact_amount(price, quantity), full,

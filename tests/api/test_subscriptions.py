@@ -542,3 +542,22 @@ def test_pinned_clients_use_get_upcoming(client: stripe.StripeClient, http: obje
     assert_shape(body, version="2023-08-16")
     removed = http.get("/v1/invoices/upcoming", params=query)  # type: ignore[attr-defined]
     assert removed.status_code == 404
+
+
+def test_backdated_start_bills_the_elapsed_periods(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 1000})
+    clock, customer = clock_customer(client, ts(2026, 5, 20))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "backdate_start_date": ts(2026, 4, 1)})
+    assert subscription.start_date == ts(2026, 4, 1) and subscription.billing_cycle_anchor == ts(2026, 4, 1)
+    item = subscription["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 5, 1), ts(2026, 6, 1))
+    invoice = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert [(line.period.start, line.amount) for line in invoice.lines.data] == \
+        [(ts(2026, 4, 1), 1000), (ts(2026, 5, 1), 1000)]
+    assert invoice.total == 2000
+    anchored = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Pro"]}], "backdate_start_date": ts(2026, 5, 10),
+        "billing_cycle_anchor": ts(2026, 6, 1)})
+    stub = client.v1.invoices.retrieve(anchored.latest_invoice)
+    assert stub.total == round(1000 * (ts(2026, 6, 1) - ts(2026, 5, 10)) / (ts(2026, 6, 1) - ts(2026, 5, 1)))
