@@ -588,11 +588,11 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
     lines = _period_lines(ctx, subscription)
     save(ctx, before, subscription)
-    if subscription["status"] == "paused" or subscription.get("pause_collection"):
-        pause = subscription.get("pause_collection") or {}
-        if pause.get("behavior") == "void":
-            _schedule_period_end(ctx, subscription)
-            return subscription
+    pause = subscription.get("pause_collection") or {}
+    if pause.get("resumes_at") is not None and pause["resumes_at"] <= now:
+        pause = {}
+        cleared = require(ctx, subscription_id)
+        save(ctx, cleared, {**_copy(cleared), "pause_collection": None})
     invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
                                     billing_reason="subscription_cycle", subscription=subscription, lines=lines,
                                     period=(before_period_start(before), now), discounts=subscription["discounts"],
@@ -602,9 +602,44 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
     _consume_once_discounts(ctx, subscription)
     latest = require(ctx, subscription_id)
     ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
-    if subscription["status"] != "unpaid":
+    behavior = pause.get("behavior")
+    if behavior == "keep_as_draft":
+        # pause_collection: invoices stay drafts and are never collected.
+        ctx.store.update(ctx.account_id, {**invoice, "auto_advance": False})
+    elif behavior in ("mark_uncollectible", "void"):
+        invoices.finalize(ctx, invoice["id"], auto_advance=False)
+        if invoices.require(ctx, invoice["id"])["status"] == "open":
+            (invoices.void if behavior == "void" else invoices.mark_uncollectible)(ctx, invoice["id"])
+    elif subscription["status"] != "unpaid":
         invoices.schedule_auto_finalize(ctx, invoice)
     _schedule_period_end(ctx, require(ctx, subscription_id))
+    return require(ctx, subscription_id)
+
+
+def pause(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/subscriptions/{id}/pause`: status `paused` now, no renewals until resumed. With
+    `bill_for[unused_time_from][type]=now` the unused time is credited (pending invoice items, or an invoice
+    right away with `invoicing_behavior=invoice`)."""
+    before = require(ctx, subscription_id)
+    ctx = ctx.on_clock(before["test_clock"])
+    if before["status"] not in ("active", "trialing", "past_due"):
+        raise InvalidRequestError(f"A subscription that is {before['status']} cannot be paused.",
+                                  param="subscription")
+    now = ctx.now()
+    unused_from = ((params.get("bill_for") or {}).get("unused_time_from") or {}).get("type", "none")
+    if unused_from in ("now", "item_current_period_start") and before["status"] != "trialing":
+        customer = common.require(ctx, "customer", before["customer"])
+        start, end = current_period(before)
+        moment = now if unused_from == "now" else start
+        for item in before["items"]["data"]:
+            _credit(ctx, customer, before, item, moment, start, end)
+    paused = {**_copy(before), "status": "paused"}
+    timers.cancel_kinds(ctx, ("subscription.renew", "subscription.upcoming", "subscription.trial_will_end"),
+                        subscription_id)
+    save(ctx, before, paused)
+    events.emit(ctx, "customer.subscription.paused", paused)
+    if params.get("invoicing_behavior") == "invoice" and unused_from != "none":
+        _invoice_now(ctx, subscription_id, {"off_session": True})
     return require(ctx, subscription_id)
 
 

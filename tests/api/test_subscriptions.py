@@ -561,3 +561,35 @@ def test_backdated_start_bills_the_elapsed_periods(client: stripe.StripeClient) 
         "billing_cycle_anchor": ts(2026, 6, 1)})
     stub = client.v1.invoices.retrieve(anchored.latest_invoice)
     assert stub.total == round(1000 * (ts(2026, 6, 1) - ts(2026, 5, 10)) / (ts(2026, 6, 1) - ts(2026, 5, 1)))
+
+
+def test_pause_collection_behaviors(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 1000})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    results = {}
+    for behavior in ("keep_as_draft", "mark_uncollectible", "void"):
+        subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+        client.v1.subscriptions.update(subscription.id, params={"pause_collection": {"behavior": behavior}})
+        results[behavior] = subscription.id
+    advance(client, clock, ts(2026, 2, 1, 2))
+    statuses = {behavior: client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(sub_id).latest_invoice).status
+                for behavior, sub_id in results.items()}
+    assert statuses == {"keep_as_draft": "draft", "mark_uncollectible": "uncollectible", "void": "void"}
+    assert all(client.v1.subscriptions.retrieve(s).status == "active" for s in results.values())
+
+
+def test_pause_and_resume_endpoints(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    advance(client, clock, ts(2026, 1, 16))
+    paused = client.v1.subscriptions.pause(subscription.id, params={"bill_for": {"unused_time_from": {"type": "now"}}})
+    assert paused.status == "paused"
+    credits = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert [c.amount for c in credits] == [-round(3000 * 16 / 31)]
+    advance(client, clock, ts(2026, 2, 20))
+    assert len(client.v1.invoices.list(params={"subscription": subscription.id}).data) == 1
+    resumed = client.v1.subscriptions.resume(subscription.id)
+    assert resumed.status == "active"
+    invoice = client.v1.invoices.retrieve(resumed.latest_invoice)
+    assert invoice.total == 3000 - round(3000 * 16 / 31)

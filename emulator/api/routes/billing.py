@@ -49,6 +49,11 @@ def resume_subscription(ctx: Ctx, params: dict[str, Any], subscription: str) -> 
     return subscriptions.resume(ctx, subscription, params)
 
 
+@operation("POST", "/v1/subscriptions/<subscription>/pause", supports=("bill_for", "invoicing_behavior", "type"))
+def pause_subscription(ctx: Ctx, params: dict[str, Any], subscription: str) -> dict[str, Any]:
+    return subscriptions.pause(ctx, subscription, params)
+
+
 @operation("DELETE", SUB + "/discount")
 def delete_subscription_discount(ctx: Ctx, params: dict[str, Any], subscription_exposed_id: str) -> dict[str, Any]:
     return subscriptions.delete_discount(ctx, subscription_exposed_id)
