@@ -1144,8 +1144,12 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
 
 def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any], moment: int,
             start: int, end: int) -> None:
-    """Credit the unused time of the item's current configuration (classic: at today's price; flexible:
-    what was actually billed, which for a fully billed period is the same amount)."""
+    """Credit the unused time of the item. classic: the current price and quantity over the rest of the
+    period. flexible: what was actually billed for that time, one credit per original debit (less what
+    earlier credits already gave back), linked through `proration_details.credited_items`."""
+    if subscription["billing_mode"]["type"] == "flexible":
+        _credit_billed(ctx, customer, subscription, item, moment, end)
+        return
     price, quantity = item["price"], item["quantity"]
     amount = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
     amount = _discounted(ctx, subscription, price, amount)
@@ -1157,6 +1161,70 @@ def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], it
         quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
         proration=True, credited=_credited_line(ctx, subscription["id"], item["id"], moment),
         tax_rates=line_tax_rates(subscription, item)))
+
+
+def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_id: str
+                        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """What was debited for the item (invoice lines and pending items, net of discounts) and the proration
+    credits already issued against those debits."""
+    debits: dict[str, dict[str, Any]] = {}
+    credits: list[dict[str, Any]] = []
+    for invoice in ctx.store.select(ctx.account_id, "invoice", where="owner = ?", args=(subscription_id,), limit=12):
+        if invoice["status"] == "void":
+            continue
+        for line in invoice["lines"]["data"]:
+            details = (line.get("parent") or {}).get("subscription_item_details") or {}
+            if details.get("subscription_item") != item_id or line["amount"] <= 0:
+                continue
+            key = details.get("invoice_item") or line["id"]
+            ref = ({"invoice_item": key, "type": "invoice_item"} if details.get("invoice_item") else
+                   {"invoice_line_item_details": {"invoice": invoice["id"], "invoice_line_items": [line["id"]]},
+                    "type": "invoice_line_items"})
+            net = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
+            debits[key] = {"key": key, "ref": ref, "amount": net, "start": line["period"]["start"],
+                           "end": line["period"]["end"], "quantity": line["quantity"],
+                           "price": (line.get("pricing") or {}).get("price_details", {}).get("price")}
+    for ii in ctx.store.select(ctx.account_id, "invoiceitem", where="customer = ?", args=(customer_id,)):
+        parent = (ii.get("parent") or {}).get("subscription_details") or {}
+        if parent.get("subscription") != subscription_id or parent.get("subscription_item") != item_id:
+            continue
+        if ii["amount"] > 0 and ii["id"] not in debits:
+            debits[ii["id"]] = {"key": ii["id"], "ref": {"invoice_item": ii["id"], "type": "invoice_item"},
+                                "amount": ii["amount"], "start": ii["period"]["start"], "end": ii["period"]["end"],
+                                "quantity": ii["quantity"],
+                                "price": ((ii.get("pricing") or {}).get("price_details") or {}).get("price")}
+        elif ii["amount"] < 0:
+            credited = (ii.get("proration_details") or {}).get("credited_items") or {}
+            key = credited.get("invoice_item") or ((credited.get("invoice_line_item_details") or {})
+                                                   .get("invoice_line_items") or [None])[0]
+            if key:
+                credits.append({"key": key, "amount": -ii["amount"], "start": ii["period"]["start"],
+                                "end": ii["period"]["end"]})
+    return list(debits.values()), credits
+
+
+def _credit_billed(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
+                   moment: int, end: int) -> None:
+    debits, credits = _debits_and_credits(ctx, subscription["id"], item["id"], customer["id"])
+    for debit in debits:
+        if debit["end"] <= moment or debit["end"] <= debit["start"]:
+            continue
+        share = Fraction(debit["amount"]) * proration.fraction_remaining(debit["start"], debit["end"], moment)
+        for credit in credits:
+            if credit["key"] == debit["key"] and credit["end"] > credit["start"]:
+                share -= Fraction(credit["amount"]) * proration.fraction_remaining(
+                    credit["start"], credit["end"], max(moment, credit["start"]))
+        amount = proration.round_amount(share)
+        if amount <= 0:
+            continue
+        price = ctx.store.get(ctx.account_id, debit["price"], "price") if debit["price"] else item["price"]
+        price = price or item["price"]
+        invoice_items.store(ctx, invoice_items.build(
+            ctx, customer=customer, amount=-amount, currency=price["currency"],
+            description=proration_description(ctx, price, debit["quantity"], moment, credit=True),
+            period=(moment, debit["end"]), quantity=debit["quantity"], price=price,
+            subscription=subscription["id"], subscription_item=item["id"], proration=True, credited=debit["ref"],
+            tax_rates=line_tax_rates(subscription, item)))
 
 
 def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) -> dict[str, Any] | None:

@@ -593,3 +593,44 @@ def test_pause_and_resume_endpoints(client: stripe.StripeClient) -> None:
     assert resumed.status == "active"
     invoice = client.v1.invoices.retrieve(resumed.latest_invoice)
     assert invoice.total == 3000 - round(3000 * 16 / 31)
+
+
+@pytest.mark.parametrize("mode,expected_total", [("classic", -334), ("flexible", 0)])
+def test_reference_example_d_classic_vs_flexible(client: stripe.StripeClient, mode: str,
+                                                 expected_total: int) -> None:
+    prices = setup_catalog(client, {"Ten": 1000, "Twenty": 2000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Ten"]}],
+                                                          "billing_mode": {"type": mode}})
+    item = subscription["items"].data[0].id
+    advance(client, clock, ts(2026, 4, 11))
+    client.v1.subscriptions.update(subscription.id, params={"items": [{"id": item, "price": prices["Twenty"]}],
+                                                            "proration_behavior": "none"})
+    advance(client, clock, ts(2026, 4, 21))
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": item, "price": prices["Ten"]}], "proration_behavior": "always_invoice"})
+    invoice = client.v1.invoices.retrieve(updated.latest_invoice)
+    assert invoice.total == expected_total
+    if expected_total < 0:
+        assert invoice.amount_due == 0 and invoice.ending_balance == expected_total
+        assert client.v1.customers.retrieve(customer).balance == expected_total
+    credit = next(line for line in invoice.lines.data if line.amount < 0)
+    assert credit.parent.subscription_item_details.proration_details.credited_items is not None or mode == "classic"
+
+
+def test_flexible_credits_follow_what_was_billed_across_two_changes(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"A": 3000, "B": 6000, "C": 9000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["A"]}]})
+    item = subscription["items"].data[0].id
+    advance(client, clock, ts(2026, 4, 11))
+    client.v1.subscriptions.update(subscription.id, params={"items": [{"id": item, "price": prices["B"]}]})
+    advance(client, clock, ts(2026, 4, 21))
+    client.v1.subscriptions.update(subscription.id, params={"items": [{"id": item, "price": prices["C"]}]})
+    pending = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    # Apr 11: -2000 (A, 20 of 30 days) +4000 (B); Apr 21: B's debit credited for its last 10 days (-2000),
+    # A's time already given back; +3000 for C.
+    assert sorted(i.amount for i in pending) == [-2000, -2000, 3000, 4000]
+    second_credit = [i for i in pending if i.amount < 0 and i.period.start == ts(2026, 4, 21)]
+    assert len(second_credit) == 1
+    assert second_credit[0].proration_details.credited_items.type == "invoice_item"
