@@ -104,11 +104,3 @@ class ApiError(StripeError):
 
 def missing_param(param: str) -> InvalidRequestError:
     return InvalidRequestError(f"Missing required param: {param}.", code="parameter_missing", param=param)
-
-
-def invalid_param(param: str, message: str, code: str | None = None) -> InvalidRequestError:
-    return InvalidRequestError(message, param=param, code=code)
-
-
-def not_found(kind: str, object_id: str, param: str | None = None) -> ResourceMissingError:
-    return ResourceMissingError(kind, object_id, param=param)

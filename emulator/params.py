@@ -108,9 +108,9 @@ class Coercer:
             if isinstance(value, str):
                 if value == "":
                     raise _empty_error(path)
-                raise InvalidRequestError(f"Invalid object", param=format_path(path))
+                raise InvalidRequestError("Invalid object", param=format_path(path))
             if isinstance(value, list):
-                raise InvalidRequestError(f"Invalid object", param=format_path(path))
+                raise InvalidRequestError("Invalid object", param=format_path(path))
             return self._object(value, schema, path)
         if kind == "array":
             return self._array(value, schema, path)
@@ -201,14 +201,14 @@ class Coercer:
     def _array(self, value: Any, schema: Schema, path: list[str | int]) -> list[Any]:
         if isinstance(value, dict):
             if not all(_INTEGER.match(key) for key in value):
-                raise InvalidRequestError(f"Invalid array", param=format_path(path))
+                raise InvalidRequestError("Invalid array", param=format_path(path))
             items = [value[key] for key in sorted(value, key=int)]
         elif isinstance(value, list):
             items = value
         elif value == "":
             raise _empty_error(path)
         else:
-            raise InvalidRequestError(f"Invalid array", param=format_path(path))
+            raise InvalidRequestError("Invalid array", param=format_path(path))
         item_schema = schema.get("items", {})
         return [self._value(item, item_schema, [*path, index]) for index, item in enumerate(items)]
 
@@ -268,12 +268,3 @@ def _nested_mapping(value: Any) -> list[Mapping[str, Any]] | None:
     if isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
         return list(value)
     return None
-
-
-def get_path(params: Mapping[str, Any], dotted: str, default: Any = None) -> Any:
-    node: Any = params
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return default
-        node = node[part]
-    return node

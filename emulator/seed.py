@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from emulator import config as config_module, ids
+from emulator import config as config_module
 from emulator.context import Ctx
 from emulator.paths import data_dir
 from emulator.resources import accounts
@@ -70,7 +70,3 @@ def _resolve(value: Any, refs: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_resolve(item, refs) for item in value]
     return value
-
-
-def new_request_id() -> str:
-    return ids.new_id("req")

@@ -1,39 +1,13 @@
-"""Serving the app: emulator.http_server for one process, gunicorn for `--workers N > 1`.
-
-FastRequestHandler is kept for Werkzeug-based set-ups (benchmark comparisons): http.server writes the
-headers and the body separately, and without TCP_NODELAY the second write waits for the client's delayed
-ACK (~40 ms per request).
-"""
+"""Serving the app: emulator.http_server for one process, gunicorn (gthread, keep-alive) for
+`--workers N > 1`, all processes sharing the one SQLite file."""
 
 from __future__ import annotations
 
-import logging
-import socket
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import WSGIRequestHandler
 
 from emulator.http_server import WSGIServer
-
-log = logging.getLogger("emulator.serving")
-
-
-class FastRequestHandler(WSGIRequestHandler):
-    """Keep-alive, no Nagle delay, request logging only at DEBUG."""
-
-    protocol_version = "HTTP/1.1"
-
-    def setup(self) -> None:
-        super().setup()
-        try:
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        if log.isEnabledFor(logging.DEBUG):
-            super().log_request(code, size)
 
 
 def build_server(app: Flask, host: str, port: int) -> WSGIServer:

@@ -46,13 +46,6 @@ def next_boundary(anchor: int, interval: str, count: int, after: int) -> int:
     return period_containing(anchor, interval, count, after)[1]
 
 
-def interval_seconds_estimate(interval: str, count: int) -> int:
-    """Nominal length (for comparing intervals): months as 30 days, years as 365."""
-    if interval in INTERVAL_SECONDS:
-        return count * INTERVAL_SECONDS[interval]
-    return count * INTERVAL_MONTHS[interval] * 30 * DAY
-
-
 def same_interval(a: dict[str, object], b: dict[str, object]) -> bool:
     """Whether two `recurring` hashes bill on the same cycle (interval and interval_count)."""
     return (a["interval"], a["interval_count"]) == (b["interval"], b["interval_count"])

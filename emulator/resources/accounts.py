@@ -37,10 +37,6 @@ def get_or_create(store: Store, suffix: str, default_version: str) -> Account:
     return Account(*row)
 
 
-def set_clock_offset(store: Store, account_id: str, offset: int) -> None:
-    store.execute("UPDATE accounts SET clock_offset = ? WHERE id = ?", (offset, account_id))
-
-
 def retrieve(ctx: Ctx) -> dict[str, Any]:
     """`GET /v1/account`: the account object for the key (integrations call it to check their keys)."""
     account = ctx.account

@@ -219,12 +219,6 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                                args=tuple(args))
 
 
-def balance_change(ctx: Ctx, customer_id: str, amount: int) -> dict[str, Any]:
-    """Adjust `customer.balance` (negative = credit) and record customer.updated."""
-    before = common.require(ctx, "customer", customer_id)
-    return common.save(ctx, before, {**before, "balance": before["balance"] + amount})
-
-
 def _delete_customers_on_clock(ctx: Ctx, clock: dict[str, Any]) -> None:
     """Deleting a test clock deletes the customers attached to it (and, through their hooks, their
     subscriptions)."""

@@ -367,7 +367,7 @@ def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> 
     ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     before = require(ctx, invoice_id)
     if before["status"] != "draft":
-        raise InvalidRequestError(f"This invoice is already finalized, you can't re-finalize a non-draft invoice.", code="invoice_not_editable")
+        raise InvalidRequestError("This invoice is already finalized, you can't re-finalize a non-draft invoice.", code="invoice_not_editable")
     timers.cancel(ctx, "invoice.finalize", invoice_id)
     customer = common.require(ctx, "customer", before["customer"], allow_deleted=True)
     invoice = dict(before)

@@ -41,10 +41,6 @@ def unit_amount_decimal(price: dict[str, Any]) -> Decimal:
     return Decimal(price["unit_amount_decimal"])
 
 
-def is_recurring(price: dict[str, Any]) -> bool:
-    return price.get("recurring") is not None
-
-
 def _decimal_text(value: Decimal) -> str:
     text = format(value.normalize(), "f")
     return text

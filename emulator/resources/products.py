@@ -57,7 +57,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/products`: a caller-given `id` must be unused; `default_price_data` creates its price."""
     product_id = params.get("id") or ids.new_id("prod")
     if ctx.store.exists(ctx.account_id, product_id):
-        raise InvalidRequestError(f"Product already exists.", param="id", code="resource_already_exists")
+        raise InvalidRequestError("Product already exists.", param="id", code="resource_already_exists")
     now = ctx.now()
     product: dict[str, Any] = {
         "id": product_id,

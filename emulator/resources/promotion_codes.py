@@ -171,21 +171,12 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def find_active(ctx: Ctx, code: str) -> dict[str, Any] | None:
-    """The active promotion code a customer typed (case-insensitive), for the portal."""
-    for promo in ctx.store.select(ctx.account_id, OBJECT, where="lower(json_extract(data, '$.code')) = ?",
-                                  args=(code.lower(),)):
-        if _active_now(ctx, promo):
-            return _view(ctx, promo)
-    return None
-
-
 def check_redeemable(ctx: Ctx, promo: dict[str, Any], customer_id: str, amount: int | None, currency: str | None,
                      *, param: str) -> None:
     """Stripe's restrictions at redemption: active, the right customer, first-time customers only, and a
     minimum amount (checked against the first payment)."""
     if not _active_now(ctx, promo):
-        raise InvalidRequestError(f"This promotion code cannot be redeemed because it is inactive.", param=param)
+        raise InvalidRequestError("This promotion code cannot be redeemed because it is inactive.", param=param)
     if promo.get("customer") and promo["customer"] != customer_id:
         raise InvalidRequestError("This promotion code cannot be redeemed by this customer.", param=param)
     restrictions = promo["restrictions"]

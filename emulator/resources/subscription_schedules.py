@@ -120,15 +120,6 @@ def _phases(ctx: Ctx, specs: list[dict[str, Any]], start: int, end_behavior: str
     return result
 
 
-def _current_phase(schedule: dict[str, Any], moment: int) -> dict[str, int] | None:
-    if schedule["status"] != "active":
-        return None
-    for phase in schedule["phases"]:
-        if phase["start_date"] <= moment < phase["end_date"]:
-            return {"end_date": phase["end_date"], "start_date": phase["start_date"]}
-    return None
-
-
 def _base(ctx: Ctx, customer: dict[str, Any], params: dict[str, Any], now: int) -> dict[str, Any]:
     defaults = params.get("default_settings") or {}
     return {

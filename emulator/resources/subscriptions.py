@@ -132,10 +132,10 @@ def _resolve_price(ctx: Ctx, spec: dict[str, Any], param: str) -> dict[str, Any]
     price = prices.require(ctx, price_id, param=f"{param}[price]")
     if price["recurring"] is None:
         raise InvalidRequestError(
-            f"The price specified is set to `type=one_time` but this field only accepts prices with "
-            f"`type=recurring`.", param=f"{param}[price]")
+            "The price specified is set to `type=one_time` but this field only accepts prices with "
+            "`type=recurring`.", param=f"{param}[price]")
     if not price["active"]:
-        raise InvalidRequestError(f"The price specified is inactive. This field only accepts active prices.",
+        raise InvalidRequestError("The price specified is inactive. This field only accepts active prices.",
                                   param=f"{param}[price]")
     return price
 
@@ -1327,7 +1327,7 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
     before = require(ctx, subscription_id)
     ctx = ctx.on_clock(before["test_clock"])
     if before["status"] in ("canceled", "incomplete_expired"):
-        raise InvalidRequestError(f"A canceled subscription can't be canceled again.", param="subscription")
+        raise InvalidRequestError("A canceled subscription can't be canceled again.", param="subscription")
     now = ctx.time_for(before["test_clock"])
     subscription = _copy(before)
     details = params.get("cancellation_details") or {}
