@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from emulator import clock
+from emulator import clock, events
 from emulator.context import Ctx
 from emulator.store import Store
 from emulator.timers import next_due
@@ -207,6 +207,7 @@ def _register_handlers() -> None:
         "subscription.upcoming": subscriptions.upcoming,
         "schedule.start": subscription_schedules.start_due,
         "schedule.phase": subscription_schedules.advance_phase,
+        "invoice.overdue": invoices.overdue,
     }
     for kind, fn in simple.items():
         handler(kind)(lambda ctx, object_id, payload, fn=fn: fn(ctx, object_id))
@@ -219,6 +220,8 @@ def _register_handlers() -> None:
         invoice = invoices.finalize(ctx, invoice_id)
         if invoice["status"] == "open" and invoice["collection_method"] == "charge_automatically":
             invoices.attempt_payment(ctx, invoice_id, off_session=True)
+        elif invoice["status"] == "open":
+            events.emit(ctx, "invoice.sent", invoice)  # send_invoice: Stripe emails the finalized invoice
 
     @handler("invoice.retry")
     def retry(ctx: Ctx, invoice_id: str, payload: dict[str, Any]) -> None:

@@ -389,6 +389,9 @@ def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> 
     _apply_balance(ctx, customer, invoice)
     common.save(ctx, before, invoice, event="")
     events.emit(ctx, "invoice.finalized", invoice)
+    if invoice["collection_method"] == "send_invoice" and invoice["due_date"] and invoice["amount_due"] > 0:
+        timers.schedule(ctx, "invoice.overdue", invoice_id, max(invoice["due_date"], now),
+                        test_clock=invoice.get("test_clock"))
     if invoice["amount_due"] == 0:
         return _mark_paid(ctx, invoice, None)
     if invoice["collection_method"] == "charge_automatically" and invoice["amount_due"] < minimum_charge(
@@ -472,8 +475,20 @@ def _record_payment(ctx: Ctx, invoice: dict[str, Any], intent: dict[str, Any], s
     return payment
 
 
+def overdue(ctx: Ctx, invoice_id: str) -> None:
+    """A send_invoice invoice still open at its due date: invoice.overdue (its subscription becomes past_due
+    through the failed-payment hooks)."""
+    invoice = ctx.store.get(ctx.account_id, invoice_id, OBJECT)
+    if invoice is None or invoice["status"] != "open":
+        return
+    events.emit(ctx, "invoice.overdue", invoice)
+    for hook in OVERDUE_HOOKS:
+        hook(ctx, invoice)
+
+
 # Subscriptions react to invoice outcomes (active / past_due / incomplete); they register here.
 PAID_HOOKS: list[Any] = []
+OVERDUE_HOOKS: list[Any] = []
 FAILED_HOOKS: list[Any] = []
 ACTION_REQUIRED_HOOKS: list[Any] = []
 

@@ -844,6 +844,16 @@ def _on_action_required(ctx: Ctx, invoice: dict[str, Any]) -> None:
     _on_invoice_failed(ctx, invoice)
 
 
+def _on_invoice_overdue(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    """send_invoice: unpaid at the due date makes the subscription past_due."""
+    subscription_id = invoices.subscription_of(invoice)
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT) if subscription_id else None
+    if before is not None and before["latest_invoice"] == invoice["id"] and before["status"] in ("active",
+                                                                                               "trialing"):
+        save(ctx, before, {**_copy(before), "status": "past_due"})
+
+
+invoices.OVERDUE_HOOKS.append(_on_invoice_overdue)
 invoices.PAID_HOOKS.append(_on_invoice_paid)
 invoices.FAILED_HOOKS.append(_on_invoice_failed)
 invoices.ACTION_REQUIRED_HOOKS.append(_on_action_required)

@@ -634,3 +634,23 @@ def test_flexible_credits_follow_what_was_billed_across_two_changes(client: stri
     second_credit = [i for i in pending if i.amount < 0 and i.period.start == ts(2026, 4, 21)]
     assert len(second_credit) == 1
     assert second_credit[0].proration_details.credited_items.type == "invoice_item"
+
+
+def test_send_invoice_subscription_goes_past_due_after_due_date(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 5000})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "collection_method": "send_invoice", "days_until_due": 14})
+    assert subscription.status == "active"
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.status == "open" and first.due_date == ts(2026, 1, 15) and first.amount_paid == 0
+    client.v1.invoices.pay(first.id, params={"paid_out_of_band": True})
+    advance(client, clock, ts(2026, 2, 1, 2))
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert renewal.status == "open" and renewal.due_date == ts(2026, 2, 15)
+    assert client.v1.events.list(params={"type": "invoice.sent"}).data
+    advance(client, clock, ts(2026, 2, 16))
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "past_due"
+    assert client.v1.events.list(params={"type": "invoice.overdue"}).data[0].data.object.id == renewal.id
+    client.v1.invoices.pay(renewal.id, params={"paid_out_of_band": True})
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
