@@ -7,7 +7,7 @@ from typing import Any
 
 from emulator import events, ids
 from emulator.context import Ctx
-from emulator.resources import common
+from emulator.resources import common, test_cards
 
 OBJECT = "charge"
 
@@ -75,10 +75,7 @@ def create(ctx: Ctx, intent: dict[str, Any], pm: dict[str, Any], *, captured: bo
         "livemode": False,
         "metadata": dict(intent.get("metadata") or {}),
         "on_behalf_of": None,
-        "outcome": decline.outcome() if failed else {
-            "advice_code": None, "network_advice_code": None, "network_decline_code": None,
-            "network_status": "approved_by_network", "reason": None, "risk_level": "normal", "risk_score": 12,
-            "seller_message": "Payment complete.", "type": "authorized"},
+        "outcome": decline.outcome() if failed else test_cards.behaviour_of(pm).success_outcome(),
         "paid": not failed,
         "payment_intent": intent["id"],
         "payment_method": pm["id"],

@@ -43,6 +43,24 @@ def test_successful_cards(client: stripe.StripeClient, token: str) -> None:
     assert types == ["payment_intent.succeeded", "charge.succeeded", "payment_intent.created"]
 
 
+@pytest.mark.parametrize("token,risk_level,reason", [("pm_card_visa", "normal", None),
+                                                     ("pm_card_riskLevelElevated", "elevated", "elevated_risk_level")])
+def test_successful_charge_outcome_carries_radar_risk(client: stripe.StripeClient, token: str, risk_level: str,
+                                                      reason: str | None) -> None:
+    charge = client.v1.charges.retrieve(pay(client, token).latest_charge)
+    assert (charge.status, charge.outcome.risk_level, charge.outcome.reason) == ("succeeded", risk_level, reason)
+
+
+@pytest.mark.parametrize("token", ["pm_card_radarBlock", "pm_card_riskLevelHighest"])
+def test_radar_blocks_highest_risk(client: stripe.StripeClient, token: str) -> None:
+    with pytest.raises(stripe.CardError) as raised:
+        pay(client, token)
+    assert raised.value.code == "card_declined"
+    charge = client.v1.charges.list().data[0]
+    assert (charge.status, charge.outcome.type, charge.outcome.risk_level) == ("failed", "blocked", "highest")
+    assert_shape(charge.to_dict())
+
+
 @pytest.mark.parametrize("token,code,decline_code", DECLINES)
 def test_declines(client: stripe.StripeClient, token: str, code: str, decline_code: str) -> None:
     with pytest.raises(stripe.CardError) as info:
