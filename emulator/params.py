@@ -186,7 +186,8 @@ class Coercer:
                 result[key] = self._value(item, properties[key], child_path)
             elif isinstance(extra, Mapping):
                 # In maps (metadata) an empty value unsets that key.
-                result[key] = "" if item == "" else self._value(item, extra, child_path)
+                empty_unsets = item == "" and extra.get("type") == "string"
+                result[key] = "" if empty_unsets else self._value(item, extra, child_path)
             elif extra is True:
                 result[key] = item
             else:

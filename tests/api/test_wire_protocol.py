@@ -205,3 +205,15 @@ def test_unimplemented_nested_parameter_is_named_with_its_index(http: RawHttp) -
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "items[0][billing_thresholds]"
     assert "not implemented" in response.json()["error"]["message"]
+
+
+def test_empty_value_unsets_only_string_map_entries(http: RawHttp) -> None:
+    coupon = http.post("/v1/coupons", data={"percent_off": 10, "duration": "once"}).json()
+    promo = http.post("/v1/promotion_codes", data={"promotion[type]": "coupon",
+                                                   "promotion[coupon]": coupon["id"]}).json()
+    answer = http.post(f"/v1/promotion_codes/{promo['id']}", data={"restrictions[currency_options][usd]": ""})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["param"].startswith("restrictions[currency_options]")
+    unset = http.post(f"/v1/promotion_codes/{promo['id']}", data={"metadata[a]": "1"}).json()
+    assert http.post(f"/v1/promotion_codes/{promo['id']}", data={"metadata[a]": ""}).json()["metadata"] == {}
+    assert unset["metadata"] == {"a": "1"}
