@@ -64,8 +64,7 @@ class Ctx:
     def time_for(self, test_clock: str | None) -> int:
         """Now for an object on `test_clock` (its frozen time) or on the account's clock."""
         if test_clock and self.frozen_now is None:
-            row = self.store.execute("SELECT json_extract(data, '$.frozen_time') FROM objects WHERE account = ? "
-                                     "AND id = ?", (self.account_id, test_clock)).fetchone()
-            if row is not None:
-                return int(row[0])
+            clock_object = self.store.get(self.account_id, test_clock)
+            if clock_object is not None and "frozen_time" in clock_object:
+                return int(clock_object["frozen_time"])
         return self.now()

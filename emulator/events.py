@@ -21,13 +21,9 @@ def emit(ctx: Ctx, event_type: str, obj: dict[str, Any], *, previous_attributes:
          created: int | None = None, object_bytes: bytes | None = None) -> str:
     """Record `event_type` for `obj` (its current state) and return the event id."""
     event_id = ids.new_id("evt")
-    ctx.store.execute(
-        "INSERT INTO events (account, id, type, created, object_id, request_id, idempotency_key, object, "
-        "previous_attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (ctx.account_id, event_id, event_type, created if created is not None else ctx.now(), obj["id"],
-         ctx.request_id, ctx.idempotency_key, object_bytes or orjson.dumps(obj),
-         orjson.dumps(previous_attributes) if previous_attributes is not None else None),
-    )
+    ctx.store.add_event([ctx.account_id, event_id, event_type, created if created is not None else ctx.now(),
+                         obj["id"], ctx.request_id, ctx.idempotency_key, object_bytes or orjson.dumps(obj),
+                         orjson.dumps(previous_attributes) if previous_attributes is not None else None])
     for listener in _listeners:
         listener(ctx, event_id, event_type)
     return event_id
@@ -88,5 +84,4 @@ def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:
 def replace_object(ctx: Ctx, event_id: str, obj: dict[str, Any]) -> None:
     """Rewrite the snapshot of an event recorded earlier in the same transaction (nobody has seen it yet):
     Stripe's customer.subscription.created already shows the state the create call ended in."""
-    ctx.store.execute("UPDATE events SET object = ? WHERE account = ? AND id = ?",
-                      (orjson.dumps(obj), ctx.account_id, event_id))
+    ctx.store.replace_event_object(ctx.account_id, event_id, orjson.dumps(obj))

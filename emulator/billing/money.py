@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 ZERO_DECIMAL = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd",
                           "vuv", "xaf", "xof", "xpf"})
 # Stripe's documented minimum charge amounts; below them nothing is charged and the amount is carried to the
@@ -16,6 +18,7 @@ def minimum_charge(currency: str) -> int:
     return MINIMUM_CHARGE.get(currency.lower(), 50)
 
 
+@lru_cache(maxsize=4096)
 def format_amount(amount: int, currency: str) -> str:
     """`$32.52`-style display used in line descriptions (en)."""
     from babel.numbers import format_currency

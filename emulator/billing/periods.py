@@ -8,6 +8,7 @@ of day is kept. Day and week intervals are fixed lengths (86400 s, 7 x 86400 s).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -20,8 +21,14 @@ def boundary(anchor: int, interval: str, count: int, n: int) -> int:
     """The n-th period boundary after `anchor` (n may be negative) for `count` x `interval`."""
     if interval in INTERVAL_SECONDS:
         return anchor + n * count * INTERVAL_SECONDS[interval]
+    return _month_boundary(anchor, n * count * INTERVAL_MONTHS[interval])
+
+
+@lru_cache(maxsize=65536)
+def _month_boundary(anchor: int, months: int) -> int:
+    # Renewals ask for the same few boundaries of the same anchors again and again.
     start = datetime.fromtimestamp(anchor, timezone.utc)
-    return int((start + relativedelta(months=n * count * INTERVAL_MONTHS[interval])).timestamp())
+    return int((start + relativedelta(months=months)).timestamp())
 
 
 def period_containing(anchor: int, interval: str, count: int, moment: int) -> tuple[int, int]:

@@ -4,6 +4,10 @@ Objects are kept as JSON documents (orjson bytes) in one `objects` table keyed b
 few columns lists filter on (object type, customer, owner, created). Insertion order (`seq`) gives Stripe's
 newest-first list order even when many objects share a `created` second. Hot paths use plain sqlite3
 statements; sqlite-utils runs the migrations and is available for ad-hoc work.
+
+Inside a transaction, object writes and event rows are held back and written in bulk (`executemany`) when
+the transaction commits, or earlier when a query needs them: an invoice created, finalized and paid in one
+transition is written once, not three times. Reads by id see the held-back state through the row cache.
 """
 
 from __future__ import annotations
@@ -71,6 +75,10 @@ class Store:
         # ends; every write through this class updates the cache. `memo` holds other per-transaction facts.
         self._rows: dict[tuple[str, str], tuple[str, int, bytes] | None] = {}
         self.memo: dict[str, Any] = {}
+        # Held-back writes: (account, id) -> [is_insert, object, created, customer, owner, data], in first-write
+        # order so inserts keep their creation order (seq); event rows in emission order.
+        self._pending_objects: dict[tuple[str, str], list[Any]] = {}
+        self._pending_events: list[list[Any]] = []
 
     def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
         """Run `callback(arg)` once after the current transaction commits (dropped on rollback)."""
@@ -102,6 +110,14 @@ class Store:
             self._forget()
             self.conn.execute("ROLLBACK")
             raise
+        try:
+            self.flush()
+        except BaseException:
+            self._depth = 0
+            self._after_commit.clear()
+            self._forget()
+            self.conn.execute("ROLLBACK")
+            raise
         self._depth = 0
         self._forget()
         self.conn.execute("COMMIT")
@@ -116,10 +132,58 @@ class Store:
     def _forget(self) -> None:
         self._rows.clear()
         self.memo.clear()
+        self._pending_objects.clear()
+        self._pending_events.clear()
+
+    def flush(self) -> None:
+        """Write the held-back objects and events (before a query that reads them, and at commit)."""
+        if self._pending_objects:
+            inserts = [(account, object_id, row[1], row[2], row[3], row[4], row[5])
+                       for (account, object_id), row in self._pending_objects.items() if row[0]]
+            updates = [(row[5], row[3], row[4], account, object_id)
+                       for (account, object_id), row in self._pending_objects.items() if not row[0]]
+            self._pending_objects.clear()
+            if inserts:
+                self.conn.executemany(
+                    "INSERT INTO objects (account, id, object, created, customer, owner, deleted, data) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 0, ?)", inserts)
+            if updates:
+                self.conn.executemany(
+                    "UPDATE objects SET data = ?, customer = COALESCE(?, customer), owner = COALESCE(?, owner) "
+                    "WHERE account = ? AND id = ?", updates)
+        if self._pending_events:
+            rows, self._pending_events = self._pending_events, []
+            self.conn.executemany(
+                "INSERT INTO events (account, id, type, created, object_id, request_id, idempotency_key, object, "
+                "previous_attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def _flush_for(self, object_type: str) -> None:
+        """Before a query of one object type: only held-back objects of that type could change its answer."""
+        if any(row[1] == object_type for row in self._pending_objects.values()):
+            self.flush()
+
+    # -- events -------------------------------------------------------------------------------
+    def add_event(self, row: list[Any]) -> None:
+        """Record an event row (account, id, type, created, object_id, request_id, idempotency_key, object
+        bytes, previous_attributes bytes); held back until the next flush inside a transaction."""
+        if self._depth:
+            self._pending_events.append(row)
+        else:
+            self._pending_events.append(row)
+            self.flush()
+
+    def replace_event_object(self, account: str, event_id: str, data: bytes) -> None:
+        """Rewrite an event's object snapshot recorded earlier in this transaction."""
+        for row in self._pending_events:
+            if row[1] == event_id and row[0] == account:
+                row[7] = data
+                return
+        self.conn.execute("UPDATE events SET object = ? WHERE account = ? AND id = ?", (data, account, event_id))
 
     @contextmanager
     def discarded(self) -> Iterator[None]:
         """Run work inside a savepoint that is always rolled back (previews compute with the real code)."""
+        self.flush()
         self.conn.execute("SAVEPOINT discarded")
         try:
             yield
@@ -150,43 +214,65 @@ class Store:
     def insert(self, account: str, obj: dict[str, Any], *, customer: str | None = None,
                owner: str | None = None) -> bytes:
         data = orjson.dumps(obj)
+        key = (account, obj["id"])
+        if self._depth:
+            if key in self._pending_objects or self._rows.get(key) is not None:
+                raise sqlite3.IntegrityError(f"UNIQUE constraint failed: objects.account, objects.id ({obj['id']})")
+            self._pending_objects[key] = [True, obj["object"], obj.get("created", 0), customer, owner, data]
+            self._rows[key] = (obj["object"], 0, data)
+            return data
         self.conn.execute(
             "INSERT INTO objects (account, id, object, created, customer, owner, deleted, data) "
             "VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
             (account, obj["id"], obj["object"], obj.get("created", 0), customer, owner, data),
         )
-        if self._depth:
-            self._rows[(account, obj["id"])] = (obj["object"], 0, data)
         return data
 
     def exists(self, account: str, object_id: str) -> bool:
+        if self._depth and (account, object_id) in self._pending_objects:
+            return True
+        self.flush()
         return self.conn.execute("SELECT 1 FROM objects WHERE account = ? AND id = ?",
                                  (account, object_id)).fetchone() is not None
 
     def update(self, account: str, obj: dict[str, Any], *, customer: str | None = None,
                owner: str | None = None) -> bytes:
         data = orjson.dumps(obj)
+        key = (account, obj["id"])
+        if self._depth:
+            pending = self._pending_objects.get(key)
+            if pending is None:
+                self._pending_objects[key] = [False, obj["object"], None, customer, owner, data]
+            else:
+                pending[5] = data
+                if customer is not None:
+                    pending[3] = customer
+                if owner is not None:
+                    pending[4] = owner
+            cached = self._rows.get(key)
+            self._rows[key] = (obj["object"], cached[1] if cached else 0, data)
+            return data
         self.conn.execute(
             "UPDATE objects SET data = ?, customer = COALESCE(?, customer), owner = COALESCE(?, owner) "
             "WHERE account = ? AND id = ?",
             (data, customer, owner, account, obj["id"]),
         )
-        if self._depth:
-            cached = self._rows.get((account, obj["id"]))
-            self._rows[(account, obj["id"])] = (obj["object"], cached[1] if cached else 0, data)
         return data
 
     def mark_deleted(self, account: str, obj: dict[str, Any]) -> None:
         """Stripe keeps deleted customers/products retrievable as {id, object, deleted: true}."""
+        self.flush()
         self.conn.execute("UPDATE objects SET deleted = 1, data = ? WHERE account = ? AND id = ?",
                           (orjson.dumps(obj), account, obj["id"]))
         self._rows.pop((account, obj["id"]), None)
 
     def remove(self, account: str, object_id: str) -> None:
+        self.flush()
         self.conn.execute("DELETE FROM objects WHERE account = ? AND id = ?", (account, object_id))
         self._rows.pop((account, object_id), None)
 
     def seq_of(self, account: str, object_id: str) -> int | None:
+        self.flush()
         row = self.conn.execute("SELECT seq FROM objects WHERE account = ? AND id = ?",
                                 (account, object_id)).fetchone()
         return row[0] if row else None
@@ -195,6 +281,7 @@ class Store:
                limit: int | None = None, after_seq: int | None = None, before_seq: int | None = None,
                oldest_first: bool = False, include_deleted: bool = False) -> list[dict[str, Any]]:
         """Objects of one type, newest first (or oldest first), optionally around a cursor."""
+        self._flush_for(object_type)
         sql = ["SELECT data FROM objects WHERE account = ? AND object = ?"]
         values: list[Any] = [account, object_type]
         if not include_deleted:
@@ -219,6 +306,7 @@ class Store:
         return objects
 
     def count(self, account: str, object_type: str, *, where: str = "", args: tuple[Any, ...] = ()) -> int:
+        self._flush_for(object_type)
         sql = "SELECT COUNT(*) FROM objects WHERE account = ? AND object = ? AND deleted = 0"
         if where:
             sql += " AND " + where
@@ -226,4 +314,7 @@ class Store:
 
     # -- key/value rows in other tables ---------------------------------------------------------
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """Run one SQL statement; held-back writes go first when it touches objects or events."""
+        if (self._pending_objects or self._pending_events) and ("objects" in sql or "events" in sql):
+            self.flush()
         return self.conn.execute(sql, args)
