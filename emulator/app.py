@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from emulator import config as config_module, ids
+from emulator import config as config_module, ids, store as store_module
 from emulator.errors import ApiError, InvalidRequestError, StripeError
 
 log = logging.getLogger("emulator")
@@ -26,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if app.config.get("ID_SEED") is not None:
         ids.seed(app.config["ID_SEED"])
+    store_module.configure(synchronous=str(app.config["SQLITE_SYNCHRONOUS"]))
 
     from emulator.api import error_response, register_routes
     from emulator import engine

@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "DUNNING_FINAL_ACTION": "cancel",
     # Deliver to public internet hosts too (by default only loopback and private networks).
     "ALLOW_PUBLIC_WEBHOOK_URLS": False,
+    # SQLite's `synchronous` pragma. "off": commits never wait for the disk (a killed emulator loses nothing,
+    # a power cut could damage the file); "normal" or "full" trade speed for durability across OS crashes.
+    "SQLITE_SYNCHRONOUS": "off",
 }
 
 

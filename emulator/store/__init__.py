@@ -24,6 +24,17 @@ import sqlite_utils
 from emulator.store.migrations import migrate
 
 _local = threading.local()
+_synchronous = "OFF"
+SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def configure(*, synchronous: str) -> None:
+    """Set how new connections sync commits to disk (the SQLITE_SYNCHRONOUS setting)."""
+    global _synchronous
+    level = synchronous.upper()
+    if level not in SYNCHRONOUS_LEVELS:
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_LEVELS).lower()}, not {synchronous!r}")
+    _synchronous = level
 _migrated: set[str] = set()
 _migrate_lock = threading.Lock()
 
@@ -35,7 +46,7 @@ def connect(path: str) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 30000")
     if path != ":memory:":
         conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA synchronous = {_synchronous}")
     conn.execute("PRAGMA foreign_keys = OFF")
     with _migrate_lock:
         if path not in _migrated or path == ":memory:":
