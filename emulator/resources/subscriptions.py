@@ -261,6 +261,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if anchor is not None and anchor < now:
         raise InvalidRequestError("billing_cycle_anchor cannot be in the past.", param="billing_cycle_anchor")
     mode = (params.get("billing_mode") or {}).get("type")
+    proration_discounts = ((params.get("billing_mode") or {}).get("flexible") or {}).get("proration_discounts")
+    if proration_discounts is not None and mode != "flexible":
+        raise InvalidRequestError("billing_mode[flexible] can only be set with billing_mode[type]=flexible.",
+                                  param="billing_mode[flexible]")
     if mode is None:
         from emulator.versions import is_before
 
@@ -304,7 +308,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "billing_cycle_anchor_config": {
             "day_of_month": config["day_of_month"], "hour": config.get("hour"), "minute": config.get("minute"),
             "month": config.get("month"), "second": config.get("second")} if config else None,
-        "billing_mode": {"flexible": {"proration_discounts": "included"} if mode == "flexible" else None,
+        "billing_mode": {"flexible": {"proration_discounts": proration_discounts or "included"}
+                         if mode == "flexible" else None,
                          "type": mode, "updated_at": now},
         "billing_schedules": [],
         "billing_thresholds": None,
@@ -1229,10 +1234,11 @@ def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], it
         tax_rates=line_tax_rates(subscription, item)))
 
 
-def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_id: str
+def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_id: str, itemized: bool = False
                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """What was debited for the item (invoice lines and pending items, net of discounts) and the proration
-    credits already issued against those debits."""
+    """What was debited for the item (invoice lines and pending items, net of discounts; gross with their
+    discount amounts when proration discounts are itemized) and the proration credits already issued
+    against those debits."""
     debits: dict[str, dict[str, Any]] = {}
     credits: list[dict[str, Any]] = []
     for invoice in ctx.store.select(ctx.account_id, "invoice", where="owner = ?", args=(subscription_id,), limit=12):
@@ -1247,7 +1253,8 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
                    {"invoice_line_item_details": {"invoice": invoice["id"], "invoice_line_items": [line["id"]]},
                     "type": "invoice_line_items"})
             net = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
-            debits[key] = {"key": key, "ref": ref, "amount": net, "start": line["period"]["start"],
+            debits[key] = {"key": key, "ref": ref, "amount": line["amount"] if itemized else net,
+                           "discounts": line["discount_amounts"], "start": line["period"]["start"],
                            "end": line["period"]["end"], "quantity": line["quantity"],
                            "price": (line.get("pricing") or {}).get("price_details", {}).get("price")}
     for ii in ctx.store.select(ctx.account_id, "invoiceitem", where="customer = ?", args=(customer_id,)):
@@ -1257,6 +1264,7 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
         if ii["amount"] > 0 and ii["id"] not in debits:
             debits[ii["id"]] = {"key": ii["id"], "ref": {"invoice_item": ii["id"], "type": "invoice_item"},
                                 "amount": ii["amount"], "start": ii["period"]["start"], "end": ii["period"]["end"],
+                                "discounts": (ii.get("proration_details") or {}).get("discount_amounts") or [],
                                 "quantity": ii["quantity"],
                                 "price": ((ii.get("pricing") or {}).get("price_details") or {}).get("price")}
         elif ii["amount"] < 0:
@@ -1271,7 +1279,8 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
 
 def _credit_billed(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
                    moment: int, end: int) -> None:
-    debits, credits = _debits_and_credits(ctx, subscription["id"], item["id"], customer["id"])
+    itemized = _itemized(subscription)
+    debits, credits = _debits_and_credits(ctx, subscription["id"], item["id"], customer["id"], itemized)
     for debit in debits:
         if debit["end"] <= moment or debit["end"] <= debit["start"]:
             continue
@@ -1285,12 +1294,17 @@ def _credit_billed(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, A
             continue
         price = ctx.store.get(ctx.account_id, debit["price"], "price") if debit["price"] else item["price"]
         price = price or item["price"]
-        invoice_items.store(ctx, invoice_items.build(
+        credit = invoice_items.build(
             ctx, customer=customer, amount=-amount, currency=price["currency"],
             description=proration_description(ctx, price, debit["quantity"], moment, credit=True),
             period=(moment, debit["end"]), quantity=debit["quantity"], price=price,
             subscription=subscription["id"], subscription_item=item["id"], proration=True, credited=debit["ref"],
-            tax_rates=line_tax_rates(subscription, item)))
+            tax_rates=line_tax_rates(subscription, item))
+        if itemized:
+            # The credited share of each discount the debit carried, with the credit's sign.
+            _itemize(credit, [{"amount": -proration.round_amount(Fraction(d["amount"] * amount, debit["amount"])),
+                               "discount": d["discount"]} for d in debit["discounts"]])
+        invoice_items.store(ctx, credit)
 
 
 def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) -> dict[str, Any] | None:
@@ -1307,20 +1321,39 @@ def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) ->
 
 def _debit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
            price: dict[str, Any], quantity: int, moment: int, start: int, end: int) -> None:
-    amount = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
-    amount = _discounted(ctx, subscription, price, amount)
+    gross = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
+    taken = _proration_discounts(ctx, subscription, price, gross)
+    itemized = _itemized(subscription)
+    amount = gross if itemized else gross - sum(d["amount"] for d in taken)
     if amount == 0:
         return
-    invoice_items.store(ctx, invoice_items.build(
+    debit = invoice_items.build(
         ctx, customer=customer, amount=amount, currency=price["currency"],
         description=proration_description(ctx, price, quantity, moment, credit=False), period=(moment, end),
         quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
-        proration=True, tax_rates=line_tax_rates(subscription, item)))
+        proration=True, tax_rates=line_tax_rates(subscription, item))
+    if itemized:
+        _itemize(debit, taken)
+    invoice_items.store(ctx, debit)
 
 
-def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int) -> int:
-    """Discounts active on the subscription are baked into proration amounts (proration_discounts=included)."""
-    result = amount
+def _itemized(subscription: dict[str, Any]) -> bool:
+    """billing_mode[flexible][proration_discounts]=itemized: proration amounts are gross and carry their
+    discounts as discount_amounts (otherwise discounts are baked into the amounts)."""
+    return ((subscription["billing_mode"].get("flexible") or {}).get("proration_discounts")) == "itemized"
+
+
+def _itemize(invoice_item: dict[str, Any], taken: list[dict[str, Any]]) -> None:
+    taken = [d for d in taken if d["amount"]]
+    invoice_item["discounts"] = [d["discount"] for d in taken]
+    invoice_item["proration_details"]["discount_amounts"] = taken
+
+
+def _proration_discounts(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int
+                         ) -> list[dict[str, Any]]:
+    """What the subscription's active percent-off discounts take off a proration amount, in order."""
+    taken = []
+    remaining = amount
     for discount_id in subscription["discounts"]:
         coupon = discounts.coupon_of(ctx, discount_id)
         if coupon is None:
@@ -1329,8 +1362,15 @@ def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], a
         if products and price["product"] not in products:
             continue
         if coupon.get("percent_off") is not None:
-            result = result - proration.round_amount(Fraction(result) * Fraction(str(coupon["percent_off"])) / 100)
-    return result
+            share = proration.round_amount(Fraction(remaining) * Fraction(str(coupon["percent_off"])) / 100)
+            taken.append({"amount": share, "discount": discount_id})
+            remaining -= share
+    return taken
+
+
+def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int) -> int:
+    """Discounts active on the subscription are baked into proration amounts (proration_discounts=included)."""
+    return amount - sum(d["amount"] for d in _proration_discounts(ctx, subscription, price, amount))
 
 
 def _reset_anchor(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], now: int, behavior: str) -> None:
