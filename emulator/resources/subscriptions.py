@@ -1135,7 +1135,9 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
                                           code="resource_missing")
             if spec.get("deleted"):
                 if metered_usage.is_metered(item["price"]):
-                    _leave_metered(ctx, customer, subscription, item, moment, behavior)
+                    # clear_usage: the item's usage so far is deleted instead of billed.
+                    _leave_metered(ctx, customer, subscription, item, moment,
+                                   "none" if spec.get("clear_usage") else behavior)
                 elif proratable:
                     _credit(ctx, customer, subscription, item, moment, start, end)
                 new_items = [i for i in new_items if i["id"] != item["id"]]

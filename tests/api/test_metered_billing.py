@@ -223,3 +223,22 @@ def test_changing_a_metered_price_mid_period(client: stripe.StripeClient, mode: 
     assert (usage.quantity, usage.amount, usage.period.start, usage.period.end) == \
         (40, 400, ts(2026, 1, 16), ts(2026, 2, 1))
     assert renewal.total == 400 + sum(amount for _, amount in pending)
+
+
+def test_deleting_a_metered_item_with_clear_usage(client: stripe.StripeClient) -> None:
+    _, calls = metered_price(client, "calls_clear")
+    _, other = metered_price(client, "calls_keep", name="Other calls")
+    platform = licensed_price(client)
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": platform}, {"price": calls}, {"price": other}]})
+    advance(client, clock, ts(2026, 1, 10))
+    report(client, "calls_clear", customer, 50)
+    report(client, "calls_keep", customer, 60)
+    advance(client, clock, ts(2026, 1, 12))
+    by_price = {i.price.id: i.id for i in subscription["items"].data}
+    client.v1.subscriptions.update(subscription.id, params={"items": [
+        {"id": by_price[calls], "deleted": True, "clear_usage": True},
+        {"id": by_price[other], "deleted": True}]})
+    items = client.v1.invoice_items.list(params={"customer": customer}).data
+    assert [(ii.quantity, ii.amount, ii.description) for ii in items] == [(60, 300, "60 × Other calls (at $0.05 / month)")]
