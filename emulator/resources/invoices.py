@@ -115,15 +115,17 @@ def invoice_item_line(invoice_id: str | None, item: dict[str, Any], *, preview: 
                                      "proration_details": {"credited_items": line_credit},
                                      "subscription": parent.get("subscription")},
             "subscription_item_details": None, "type": "invoice_item_details"}
+    # Itemized proration discounts (flexible billing mode) arrive with the proration item.
+    itemized = [dict(d) for d in proration_details.get("discount_amounts") or []] if item["proration"] else []
     return {
         "id": ids.new_id("il_tmp" if preview else "il"),
         "object": "line_item",
         "amount": item["amount"],
         "currency": item["currency"],
         "description": item["description"],
-        "discount_amounts": [],
+        "discount_amounts": itemized,
         "discountable": item["discountable"],
-        "discounts": [],
+        "discounts": [d["discount"] for d in itemized],
         "invoice": invoice_id,
         "livemode": False,
         "metadata": dict(item.get("metadata") or {}),
@@ -177,6 +179,9 @@ def compute_totals(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
         _coupons(ctx, invoice["discounts"]))
     totals: dict[str, int] = {}
     for line, taken in zip(lines, allocations):
+        if not line["discountable"] and line["discount_amounts"]:
+            # A proration line's itemized discounts are fixed when the proration is created.
+            taken = [(d["discount"], d["amount"]) for d in line["discount_amounts"]]
         line["discount_amounts"] = [{"amount": amount, "discount": discount_id} for discount_id, amount in taken]
         line["discounts"] = [discount_id for discount_id, _ in taken]
         for discount_id, amount in taken:

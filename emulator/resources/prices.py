@@ -46,7 +46,7 @@ def _decimal_text(value: Decimal) -> str:
     return text
 
 
-def _recurring(value: dict[str, Any], prefix: str) -> dict[str, Any]:
+def _recurring(ctx: Ctx, value: dict[str, Any], prefix: str) -> dict[str, Any]:
     interval = value["interval"]
     count = value.get("interval_count", 1)
     if count < 1 or count > MAX_INTERVAL_COUNT[interval]:
@@ -54,9 +54,18 @@ def _recurring(value: dict[str, Any], prefix: str) -> dict[str, Any]:
             f"Invalid {prefix}[interval_count]: the maximum billing period is three years "
             f"({MAX_INTERVAL_COUNT[interval]} {interval}s).", param=f"{prefix}[interval_count]")
     usage_type = value.get("usage_type", "licensed")
-    if usage_type == "metered" and not value.get("meter"):
-        raise InvalidRequestError("Metered prices need a billing meter (recurring[meter]); usage-based billing "
-                                  "is not emulated yet.", param=f"{prefix}[meter]")
+    if usage_type == "metered":
+        if not value.get("meter"):
+            raise InvalidRequestError(f"Missing required param: {prefix}[meter] (metered prices bill the usage "
+                                      "of a billing meter).", param=f"{prefix}[meter]", code="parameter_missing")
+        meter = common.require(ctx, "billing.meter", value["meter"], kind="billing meter",
+                               param=f"{prefix}[meter]")
+        if meter["status"] != "active":
+            raise InvalidRequestError("A deactivated billing meter cannot be attached to a price.",
+                                      param=f"{prefix}[meter]")
+    elif value.get("meter"):
+        raise InvalidRequestError(f"{prefix}[meter] is only allowed with {prefix}[usage_type]=metered.",
+                                  param=f"{prefix}[meter]")
     return {"interval": interval, "interval_count": count, "meter": value.get("meter"),
             "trial_period_days": value.get("trial_period_days"), "usage_type": usage_type}
 
@@ -123,7 +132,7 @@ def create(ctx: Ctx, params: dict[str, Any], *, param_prefix: str = "", price_id
     if len(currency) != 3 or not currency.isalpha():
         raise InvalidRequestError(f"Invalid currency: {params['currency']}. Stripe currently supports these "
                                   "currencies: usd, eur, gbp, ...", param=name("currency"))
-    recurring = _recurring(params["recurring"], name("recurring")) if params.get("recurring") else None
+    recurring = _recurring(ctx, params["recurring"], name("recurring")) if params.get("recurring") else None
     lookup_key = common.or_none(params.get("lookup_key"))
     if lookup_key:
         _release_lookup_key(ctx, lookup_key, bool(params.get("transfer_lookup_key")))

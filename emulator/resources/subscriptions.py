@@ -21,7 +21,7 @@ from emulator.billing import periods, pricing, proration
 from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import CardError, InvalidRequestError
-from emulator.resources import common, discounts, invoice_items, invoices, plans, prices
+from emulator.resources import common, discounts, invoice_items, invoices, metered_usage, plans, prices
 
 OBJECT = "subscription"
 INCOMPLETE_EXPIRY = 23 * 3600
@@ -99,7 +99,7 @@ def item_amount(price: dict[str, Any], quantity: int) -> int:
 
 def _item(ctx: Ctx, subscription_id: str, price: dict[str, Any], quantity: int, metadata: Any,
           period: tuple[int, int], created: int, tax_rates: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
+    item = {
         "id": ids.new_id("si", 14),
         "object": "subscription_item",
         "billing_thresholds": None,
@@ -115,6 +115,16 @@ def _item(ctx: Ctx, subscription_id: str, price: dict[str, Any], quantity: int, 
         "subscription": subscription_id,
         "tax_rates": list(tax_rates or []),
     }
+    if metered_usage.is_metered(price):
+        # Metered items have no quantity: they bill the meter's usage.
+        del item["quantity"]
+    return item
+
+
+def _check_quantity(price: dict[str, Any], spec: dict[str, Any], param: str) -> None:
+    if metered_usage.is_metered(price) and spec.get("quantity") is not None:
+        raise InvalidRequestError("Quantity should not be specified where usage_type is `metered`. Remove "
+                                  f"quantity from `{param}`.", param=f"{param}[quantity]")
 
 
 def _resolve_price(ctx: Ctx, spec: dict[str, Any], param: str) -> dict[str, Any]:
@@ -211,7 +221,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             raise InvalidRequestError("Cannot add multiple subscription items with the same price.",
                                       param=f"items[{index}][price]")
         seen_prices.add(price["id"])
-    quantities = [spec.get("quantity", 1) for spec in specs]
+    for index, (price, spec) in enumerate(zip(item_prices, specs)):
+        _check_quantity(price, spec, f"items[{index}]")
+    quantities = [0 if metered_usage.is_metered(price) else spec.get("quantity", 1)
+                  for price, spec in zip(item_prices, specs)]
     for index, quantity in enumerate(quantities):
         if quantity < 0:
             raise InvalidRequestError("Invalid integer: quantity must be at least 0.", param=f"items[{index}][quantity]")
@@ -248,6 +261,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if anchor is not None and anchor < now:
         raise InvalidRequestError("billing_cycle_anchor cannot be in the past.", param="billing_cycle_anchor")
     mode = (params.get("billing_mode") or {}).get("type")
+    proration_discounts = ((params.get("billing_mode") or {}).get("flexible") or {}).get("proration_discounts")
+    if proration_discounts is not None and mode != "flexible":
+        raise InvalidRequestError("billing_mode[flexible] can only be set with billing_mode[type]=flexible.",
+                                  param="billing_mode[flexible]")
     if mode is None:
         from emulator.versions import is_before
 
@@ -291,7 +308,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "billing_cycle_anchor_config": {
             "day_of_month": config["day_of_month"], "hour": config.get("hour"), "minute": config.get("minute"),
             "month": config.get("month"), "second": config.get("second")} if config else None,
-        "billing_mode": {"flexible": {"proration_discounts": "included"} if mode == "flexible" else None,
+        "billing_mode": {"flexible": {"proration_discounts": proration_discounts or "included"}
+                         if mode == "flexible" else None,
                          "type": mode, "updated_at": now},
         "billing_schedules": [],
         "billing_thresholds": None,
@@ -466,6 +484,9 @@ def _cancel_at(value: Any, period: tuple[int, int]) -> int | None:
 def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool, now: int) -> list[dict[str, Any]]:
     lines = []
     for item in subscription["items"]["data"]:
+        if metered_usage.is_metered(item["price"]):
+            lines.append(metered_usage.zero_line(ctx, subscription, item))
+            continue
         price, quantity = item["price"], item["quantity"]
         period = (item["current_period_start"], item["current_period_end"])
         if trial:
@@ -578,6 +599,8 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
             return paused
     if before["status"] == "paused":
         return None
+    # Metered items bill the period that just ended (usage during a trial is free).
+    usage = metered_usage.usage_lines(ctx, before, now) if before["status"] != "trialing" else []
     subscription = _copy(before)
     for item in subscription["items"]["data"]:
         item["current_period_start"] = now
@@ -586,7 +609,7 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         subscription["status"] = "active"
     subscription["discounts"] = _live_discounts(ctx, subscription["discounts"], now)
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
-    lines = _period_lines(ctx, subscription)
+    lines = _period_lines(ctx, subscription) + usage
     save(ctx, before, subscription)
     pause = subscription.get("pause_collection") or {}
     if pause.get("resumes_at") is not None and pause["resumes_at"] <= now:
@@ -701,13 +724,14 @@ def next_period_end(subscription: dict[str, Any], recurring: dict[str, Any], now
 
 
 def _period_lines(ctx: Ctx, subscription: dict[str, Any], *, preview: bool = False) -> list[dict[str, Any]]:
-    """One line per item for the items' current periods."""
+    """One line per licensed item for the items' current periods (metered items bill in arrears)."""
     return [invoices.subscription_line(
         invoice_id=None, subscription=subscription["id"], item=item["id"], price=item["price"],
         quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
         period=(item["current_period_start"], item["current_period_end"]),
         description=line_description(ctx, item["price"], item["quantity"]),
-        tax_rates=line_tax_rates(subscription, item), preview=preview) for item in subscription["items"]["data"]]
+        tax_rates=line_tax_rates(subscription, item), preview=preview) for item in subscription["items"]["data"]
+        if not metered_usage.is_metered(item["price"])]
 
 
 def upcoming_invoice(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any]:
@@ -722,7 +746,9 @@ def upcoming_invoice(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any]:
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
     invoice = invoices.create_draft(ctx.at(period_end), customer=customer, currency=subscription["currency"],
                                     billing_reason="upcoming", subscription=upcoming,
-                                    lines=_period_lines(ctx, upcoming, preview=True),
+                                    lines=_period_lines(ctx, upcoming, preview=True) + (
+                                        metered_usage.usage_lines(ctx, subscription, period_end, preview=True)
+                                        if subscription["status"] != "trialing" else []),
                                     period=(current_period(subscription)[0], period_end),
                                     discounts=upcoming["discounts"],
                                     collection_method=subscription["collection_method"],
@@ -959,8 +985,7 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
     if anchor_now or interval_changed:
         _reset_anchor(ctx, before, subscription, now, behavior)
         immediate = True
-    was_free = sum(item_amount(i["price"], i["quantity"]) for i in before["items"]["data"]) == 0
-    is_free = sum(item_amount(i["price"], i["quantity"]) for i in subscription["items"]["data"]) == 0
+    was_free, is_free = _all_free(before), _all_free(subscription)
     if was_free and not is_free and before["status"] != "trialing" and params.get("items"):
         _reset_anchor(ctx, before, subscription, now, behavior)
         immediate = True
@@ -975,6 +1000,13 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
 
 
 PENDING_UPDATE_EXPIRY = 23 * 3600
+
+
+def _all_free(subscription: dict[str, Any]) -> bool:
+    """Only zero-amount licensed items (a metered item is not a free price)."""
+    items = subscription["items"]["data"]
+    return not any(metered_usage.is_metered(i["price"]) for i in items) and \
+        sum(item_amount(i["price"], i["quantity"]) for i in items) == 0
 
 
 def _defer_as_pending_update(ctx: Ctx, before: dict[str, Any], subscription_id: str, invoice: dict[str, Any]
@@ -1102,16 +1134,23 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
                 raise InvalidRequestError(f"No such subscription item: '{spec['id']}'", param=f"{param}[id]",
                                           code="resource_missing")
             if spec.get("deleted"):
-                if proratable:
+                if metered_usage.is_metered(item["price"]):
+                    # clear_usage: the item's usage so far is deleted instead of billed.
+                    _leave_metered(ctx, customer, subscription, item, moment,
+                                   "none" if spec.get("clear_usage") else behavior)
+                elif proratable:
                     _credit(ctx, customer, subscription, item, moment, start, end)
                 new_items = [i for i in new_items if i["id"] != item["id"]]
                 continue
-            old_price, old_quantity = item["price"], item["quantity"]
+            old_price, old_quantity = item["price"], item.get("quantity")
             if spec.get("price") or spec.get("price_data"):
                 new_price = _resolve_price(ctx, spec, param)
             else:
                 new_price = old_price
-            new_quantity = spec.get("quantity", old_quantity)
+            _check_quantity(new_price, spec, param)
+            new_quantity = spec.get("quantity", old_quantity if old_quantity is not None else 1)
+            if metered_usage.is_metered(new_price):
+                new_quantity = None
             if "metadata" in spec:
                 item["metadata"] = common.apply_metadata(item["metadata"], spec["metadata"])
             if "tax_rates" in spec:
@@ -1122,14 +1161,20 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
                 continue
             if not periods.same_interval(new_price["recurring"], old_recurring):
                 interval_changed = True
-            if proratable and not interval_changed:
+            if metered_usage.is_metered(old_price):
+                _leave_metered(ctx, customer, subscription, item, moment, behavior)
+            elif proratable:
                 _credit(ctx, customer, subscription, item, moment, start, end)
+            if proratable and not interval_changed and not metered_usage.is_metered(new_price):
                 _debit(ctx, customer, subscription, item, new_price, new_quantity, moment, start, end)
-            elif interval_changed and proratable:
-                _credit(ctx, customer, subscription, item, moment, start, end)
+            if metered_usage.is_metered(new_price):
+                metered_usage.mark_usage_from(ctx, item["id"], moment)
             item["price"] = new_price
             item["plan"] = plans.plan_view(new_price)
-            item["quantity"] = new_quantity
+            if new_quantity is None:
+                item.pop("quantity", None)
+            else:
+                item["quantity"] = new_quantity
         else:
             new_price = _resolve_price(ctx, spec, param)
             if any(i["price"]["id"] == new_price["id"] for i in new_items):
@@ -1137,12 +1182,16 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
                                           param=f"{param}[price]")
             if not periods.same_interval(new_price["recurring"], old_recurring):
                 interval_changed = True
+            _check_quantity(new_price, spec, param)
             quantity = spec.get("quantity", 1)
             from emulator.resources import tax_rates as tax_rate_resource
 
             item = _item(ctx, subscription["id"], new_price, quantity, spec.get("metadata"), (start, end), moment,
                          tax_rate_resource.resolve(ctx, spec.get("tax_rates"), f"{param}[tax_rates]"))
-            if proratable and not interval_changed:
+            if metered_usage.is_metered(new_price):
+                # A metered item added mid-period counts usage from now on.
+                metered_usage.mark_usage_from(ctx, item["id"], moment)
+            elif proratable and not interval_changed:
                 _debit(ctx, customer, subscription, item, new_price, quantity, moment, start, end)
             new_items.append(item)
     if not new_items:
@@ -1152,11 +1201,25 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
     return interval_changed
 
 
+def _leave_metered(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
+                   moment: int, behavior: str) -> None:
+    """A metered price leaves the item mid-period (price change or removal). flexible: the usage so far is
+    billed by an invoice item (not with proration_behavior=none); classic: it is not billed. Metered items
+    are never prorated."""
+    if subscription["billing_mode"]["type"] == "flexible" and behavior != "none" and \
+            subscription["status"] != "trialing":
+        metered_usage.bill_usage_so_far(ctx, customer, subscription, item, moment)
+    metered_usage.mark_usage_from(ctx, item["id"], moment)
+
+
 def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any], moment: int,
             start: int, end: int) -> None:
     """Credit the unused time of the item. classic: the current price and quantity over the rest of the
     period. flexible: what was actually billed for that time, one credit per original debit (less what
-    earlier credits already gave back), linked through `proration_details.credited_items`."""
+    earlier credits already gave back), linked through `proration_details.credited_items`. Metered items bill
+    in arrears and are never credited."""
+    if metered_usage.is_metered(item["price"]):
+        return
     if subscription["billing_mode"]["type"] == "flexible":
         _credit_billed(ctx, customer, subscription, item, moment, end)
         return
@@ -1173,10 +1236,11 @@ def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], it
         tax_rates=line_tax_rates(subscription, item)))
 
 
-def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_id: str
+def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_id: str, itemized: bool = False
                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """What was debited for the item (invoice lines and pending items, net of discounts) and the proration
-    credits already issued against those debits."""
+    """What was debited for the item (invoice lines and pending items, net of discounts; gross with their
+    discount amounts when proration discounts are itemized) and the proration credits already issued
+    against those debits."""
     debits: dict[str, dict[str, Any]] = {}
     credits: list[dict[str, Any]] = []
     for invoice in ctx.store.select(ctx.account_id, "invoice", where="owner = ?", args=(subscription_id,), limit=12):
@@ -1191,7 +1255,8 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
                    {"invoice_line_item_details": {"invoice": invoice["id"], "invoice_line_items": [line["id"]]},
                     "type": "invoice_line_items"})
             net = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
-            debits[key] = {"key": key, "ref": ref, "amount": net, "start": line["period"]["start"],
+            debits[key] = {"key": key, "ref": ref, "amount": line["amount"] if itemized else net,
+                           "discounts": line["discount_amounts"], "start": line["period"]["start"],
                            "end": line["period"]["end"], "quantity": line["quantity"],
                            "price": (line.get("pricing") or {}).get("price_details", {}).get("price")}
     for ii in ctx.store.select(ctx.account_id, "invoiceitem", where="customer = ?", args=(customer_id,)):
@@ -1201,6 +1266,7 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
         if ii["amount"] > 0 and ii["id"] not in debits:
             debits[ii["id"]] = {"key": ii["id"], "ref": {"invoice_item": ii["id"], "type": "invoice_item"},
                                 "amount": ii["amount"], "start": ii["period"]["start"], "end": ii["period"]["end"],
+                                "discounts": (ii.get("proration_details") or {}).get("discount_amounts") or [],
                                 "quantity": ii["quantity"],
                                 "price": ((ii.get("pricing") or {}).get("price_details") or {}).get("price")}
         elif ii["amount"] < 0:
@@ -1215,7 +1281,8 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
 
 def _credit_billed(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
                    moment: int, end: int) -> None:
-    debits, credits = _debits_and_credits(ctx, subscription["id"], item["id"], customer["id"])
+    itemized = _itemized(subscription)
+    debits, credits = _debits_and_credits(ctx, subscription["id"], item["id"], customer["id"], itemized)
     for debit in debits:
         if debit["end"] <= moment or debit["end"] <= debit["start"]:
             continue
@@ -1229,12 +1296,17 @@ def _credit_billed(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, A
             continue
         price = ctx.store.get(ctx.account_id, debit["price"], "price") if debit["price"] else item["price"]
         price = price or item["price"]
-        invoice_items.store(ctx, invoice_items.build(
+        credit = invoice_items.build(
             ctx, customer=customer, amount=-amount, currency=price["currency"],
             description=proration_description(ctx, price, debit["quantity"], moment, credit=True),
             period=(moment, debit["end"]), quantity=debit["quantity"], price=price,
             subscription=subscription["id"], subscription_item=item["id"], proration=True, credited=debit["ref"],
-            tax_rates=line_tax_rates(subscription, item)))
+            tax_rates=line_tax_rates(subscription, item))
+        if itemized:
+            # The credited share of each discount the debit carried, with the credit's sign.
+            _itemize(credit, [{"amount": -proration.round_amount(Fraction(d["amount"] * amount, debit["amount"])),
+                               "discount": d["discount"]} for d in debit["discounts"]])
+        invoice_items.store(ctx, credit)
 
 
 def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) -> dict[str, Any] | None:
@@ -1251,20 +1323,39 @@ def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) ->
 
 def _debit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
            price: dict[str, Any], quantity: int, moment: int, start: int, end: int) -> None:
-    amount = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
-    amount = _discounted(ctx, subscription, price, amount)
+    gross = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
+    taken = _proration_discounts(ctx, subscription, price, gross)
+    itemized = _itemized(subscription)
+    amount = gross if itemized else gross - sum(d["amount"] for d in taken)
     if amount == 0:
         return
-    invoice_items.store(ctx, invoice_items.build(
+    debit = invoice_items.build(
         ctx, customer=customer, amount=amount, currency=price["currency"],
         description=proration_description(ctx, price, quantity, moment, credit=False), period=(moment, end),
         quantity=quantity, price=price, subscription=subscription["id"], subscription_item=item["id"],
-        proration=True, tax_rates=line_tax_rates(subscription, item)))
+        proration=True, tax_rates=line_tax_rates(subscription, item))
+    if itemized:
+        _itemize(debit, taken)
+    invoice_items.store(ctx, debit)
 
 
-def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int) -> int:
-    """Discounts active on the subscription are baked into proration amounts (proration_discounts=included)."""
-    result = amount
+def _itemized(subscription: dict[str, Any]) -> bool:
+    """billing_mode[flexible][proration_discounts]=itemized: proration amounts are gross and carry their
+    discounts as discount_amounts (otherwise discounts are baked into the amounts)."""
+    return ((subscription["billing_mode"].get("flexible") or {}).get("proration_discounts")) == "itemized"
+
+
+def _itemize(invoice_item: dict[str, Any], taken: list[dict[str, Any]]) -> None:
+    taken = [d for d in taken if d["amount"]]
+    invoice_item["discounts"] = [d["discount"] for d in taken]
+    invoice_item["proration_details"]["discount_amounts"] = taken
+
+
+def _proration_discounts(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int
+                         ) -> list[dict[str, Any]]:
+    """What the subscription's active percent-off discounts take off a proration amount, in order."""
+    taken = []
+    remaining = amount
     for discount_id in subscription["discounts"]:
         coupon = discounts.coupon_of(ctx, discount_id)
         if coupon is None:
@@ -1273,19 +1364,31 @@ def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], a
         if products and price["product"] not in products:
             continue
         if coupon.get("percent_off") is not None:
-            result = result - proration.round_amount(Fraction(result) * Fraction(str(coupon["percent_off"])) / 100)
-    return result
+            share = proration.round_amount(Fraction(remaining) * Fraction(str(coupon["percent_off"])) / 100)
+            taken.append({"amount": share, "discount": discount_id})
+            remaining -= share
+    return taken
+
+
+def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int) -> int:
+    """Discounts active on the subscription are baked into proration amounts (proration_discounts=included)."""
+    return amount - sum(d["amount"] for d in _proration_discounts(ctx, subscription, price, amount))
 
 
 def _reset_anchor(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], now: int, behavior: str) -> None:
     """billing_cycle_anchor=now or an interval change: the period restarts now; the new period is billed in
     full at once (unused time of the old configuration was credited)."""
     subscription["billing_cycle_anchor"] = now
+    if before["status"] != "trialing":
+        # The period restarts: metered usage so far is billed on the immediate invoice.
+        kept = {(i["id"], i["price"]["id"]) for i in subscription["items"]["data"]}
+        unchanged = [i for i in before["items"]["data"] if (i["id"], i["price"]["id"]) in kept]
+        ctx.memo["usage_lines"] = metered_usage.usage_lines(ctx, {**before, "items": {"data": unchanged}}, now)
     for item in subscription["items"]["data"]:
         recurring = item["price"]["recurring"]
         old = next((i for i in before["items"]["data"] if i["id"] == item["id"]), None)
-        if old is not None and old["price"]["id"] == item["price"]["id"] and old["quantity"] == item["quantity"] \
-                and behavior != "none":
+        if old is not None and old["price"]["id"] == item["price"]["id"] and old.get("quantity") == \
+                item.get("quantity") and behavior != "none":
             _credit(ctx, common.require(ctx, "customer", subscription["customer"]), subscription, old, now,
                     old["current_period_start"], old["current_period_end"])
         item["current_period_start"] = now
@@ -1303,12 +1406,16 @@ def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict
     lines = []
     if ctx.memo.pop("bill_new_period", None) == subscription_id or ctx.memo.pop("trial_ended_now", False):
         for item in subscription["items"]["data"]:
+            if metered_usage.is_metered(item["price"]):
+                lines.append(metered_usage.zero_line(ctx, subscription, item))
+                continue
             lines.append(invoices.subscription_line(
                 invoice_id=None, subscription=subscription_id, item=item["id"], price=item["price"],
                 quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
                 period=(item["current_period_start"], item["current_period_end"]),
                 description=line_description(ctx, item["price"], item["quantity"]),
                 tax_rates=line_tax_rates(subscription, item)))
+    lines += ctx.memo.pop("usage_lines", [])
     invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
                                     billing_reason="subscription_update", subscription=subscription, lines=lines,
                                     discounts=subscription["discounts"],
@@ -1329,8 +1436,8 @@ def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict
 
 
 # -- cancellation -------------------------------------------------------------------------------------------
-def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: str = "cancellation_requested"
-           ) -> dict[str, Any]:
+def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: str = "cancellation_requested",
+           final_usage: bool = False) -> dict[str, Any]:
     """`DELETE /v1/subscriptions/{id}` (and cancellations at `cancel_at` / period end / dunning): canceled
     now; `prorate` credits unused time, `invoice_now` bills what is pending; otherwise pending prorations of
     the subscription are dropped. customer.subscription.deleted."""
@@ -1357,20 +1464,30 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
             _credit(ctx, customer, subscription, item, now, start, end)
     timers.cancel(ctx, None, subscription_id)
     pending = invoices.pending_items(ctx, subscription["customer"], subscription_id)
-    if params.get("invoice_now") and any(invoices.subscription_of({"parent": {"subscription_details": (
-            i.get("parent") or {}).get("subscription_details")}}) == subscription_id for i in pending):
-        customer = common.require(ctx, "customer", subscription["customer"])
-        invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
-                                        billing_reason="subscription_update", subscription=subscription,
-                                        collection_method=subscription["collection_method"])
-        invoices.finalize(ctx, invoice["id"])
-        if invoices.require(ctx, invoice["id"])["status"] == "open":
-            invoices.attempt_payment(ctx, invoice["id"])
-    elif not params.get("invoice_now"):
+    invoice_now = bool(params.get("invoice_now"))
+    # Un-invoiced metered usage is billed by invoice_now, and by a cancellation at the period end.
+    usage = metered_usage.usage_lines(ctx, before, now, final=invoice_now) if (invoice_now or final_usage) and \
+        before["status"] != "trialing" else []
+    if not invoice_now:
         for item in pending:
             parent = (item.get("parent") or {}).get("subscription_details") or {}
             if parent.get("subscription") == subscription_id and item["proration"] and not params.get("prorate"):
                 ctx.store.remove(ctx.account_id, item["id"])
+    if usage or (invoice_now and any(invoices.subscription_of({"parent": {"subscription_details": (
+            i.get("parent") or {}).get("subscription_details")}}) == subscription_id for i in pending)):
+        customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
+        invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
+                                        billing_reason="subscription_update" if invoice_now else
+                                        "subscription_cycle", subscription=subscription, lines=usage,
+                                        include_pending=invoice_now, discounts=subscription["discounts"],
+                                        collection_method=subscription["collection_method"],
+                                        days_until_due=subscription["days_until_due"],
+                                        default_payment_method=subscription["default_payment_method"])
+        subscription["latest_invoice"] = invoice["id"]
+        invoices.finalize(ctx, invoice["id"])
+        if invoices.require(ctx, invoice["id"])["status"] == "open" and \
+                subscription["collection_method"] == "charge_automatically":
+            invoices.attempt_payment(ctx, invoice["id"])
     for invoice in ctx.store.select(ctx.account_id, "invoice", where="owner = ?", args=(subscription_id,)):
         if invoice["status"] in ("draft", "open") and invoice["auto_advance"]:
             ctx.store.update(ctx.account_id, {**invoice, "auto_advance": False})
@@ -1383,7 +1500,7 @@ def cancel_at_due(ctx: Ctx, subscription_id: str) -> None:
     subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
     if subscription is None or subscription["status"] in ("canceled", "incomplete_expired"):
         return
-    cancel(ctx, subscription_id, {})
+    cancel(ctx, subscription_id, {}, final_usage=True)
 
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:

@@ -163,3 +163,25 @@ def m004_internal_marks(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (account, object_id, name)
         )
     """)
+
+
+@migration
+def m010_meter_events(db: sqlite_utils.Database) -> None:
+    # Billing meter events, kept outside `objects` so period sums are one indexed query.
+    _run(db, """
+        CREATE TABLE meter_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            meter TEXT NOT NULL,
+            event_name TEXT NOT NULL,
+            customer TEXT NOT NULL,
+            identifier TEXT NOT NULL,
+            timestamp INTEGER NOT NULL,
+            value INTEGER NOT NULL,
+            created INTEGER NOT NULL,
+            canceled INTEGER NOT NULL DEFAULT 0,
+            payload BLOB NOT NULL
+        );
+        CREATE UNIQUE INDEX meter_events_identifier ON meter_events (account, identifier);
+        CREATE INDEX meter_events_usage ON meter_events (account, meter, customer, timestamp)
+    """)
