@@ -503,7 +503,9 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
 
 
 def _add_invoice_item(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], spec: dict[str, Any],
-                      param: str) -> None:
+                      param: str, period: tuple[int, int] | None = None) -> None:
+    """A one-off item for the next invoice. Its period defaults, as in Stripe, to the latest item period start
+    and the earliest item period end."""
     quantity = spec.get("quantity", 1)
     if spec.get("price"):
         price = prices.require(ctx, spec["price"], param=f"{param}[price]")
@@ -516,10 +518,12 @@ def _add_invoice_item(ctx: Ctx, customer: dict[str, Any], subscription: dict[str
     else:
         raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
                                   code="parameter_missing")
-    now = ctx.now()
+    if period is None:
+        items = subscription["items"]["data"]
+        period = (max(i["current_period_start"] for i in items), min(i["current_period_end"] for i in items))
     item = invoice_items.build(ctx, customer=customer, amount=item_amount(price, quantity), currency=price["currency"],
-                               description=_product_name(ctx, price), period=(now, now), quantity=quantity,
-                               price=price, subscription=subscription["id"])
+                               description=_product_name(ctx, price), period=period, quantity=quantity,
+                               price=price, subscription=subscription["id"], metadata=spec.get("metadata"))
     invoice_items.store(ctx, item)
 
 
@@ -566,6 +570,9 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
                                                                              "unpaid", "paused"):
         return None
     now = ctx.now()
+    if current_period(before)[1] > now:
+        # A hook (a schedule phase that starts a trial or resets the anchor) already moved the period on.
+        return None
     if before["status"] == "trialing" and not _has_payment_method(ctx, before):
         behavior = before["trial_settings"]["end_behavior"]["missing_payment_method"]
         if behavior == "cancel":
@@ -902,6 +909,13 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
             raise InvalidRequestError(
                 "A canceled subscription can only update its cancellation_details and metadata.",
                 code="invalid_canceled_subscription_fields")
+    if before.get("schedule") and not ctx.memo.get("schedule_applying"):
+        for key in ("cancel_at", "cancel_at_period_end"):
+            if key in params:
+                raise InvalidRequestError(
+                    f"The subscription is managed by the subscription schedule `{before['schedule']}`, and updating "
+                    "any cancelation behavior directly is not allowed. Please update the schedule instead.",
+                    param=key)
     subscription = _copy(before)
     now = ctx.time_for(before["test_clock"])
     moment = params.get("proration_date", now)
@@ -941,10 +955,12 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         subscription["pause_collection"] = None if pause == "" else {"behavior": pause["behavior"],
                                                                      "resumes_at": pause.get("resumes_at")}
     if "discounts" in params:
+        kept = discounts.resolve_list(ctx, params["discounts"], customer=subscription["customer"],
+                                      subscription=subscription_id)
         for discount_id in subscription["discounts"]:
-            discounts.remove(ctx, discount_id)
-        subscription["discounts"] = discounts.resolve_list(ctx, params["discounts"], customer=subscription["customer"],
-                                                           subscription=subscription_id)
+            if discount_id not in kept:
+                discounts.remove(ctx, discount_id)
+        subscription["discounts"] = kept
         discounts.attach(ctx, [d for d in subscription["discounts"] if d not in before["discounts"]], subscription_id)
     _apply_cancel_params(subscription, params, now)
     immediate = False
@@ -971,8 +987,13 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
             _defer_as_pending_update(ctx, before, subscription_id, invoice)
     result = require(ctx, subscription_id)
     _schedule_period_end(ctx, result)
-    return result
+    for hook in AFTER_UPDATE_HOOKS:
+        hook(ctx, before, result, params)
+    return require(ctx, subscription_id)
 
+
+# Called after a direct update with (ctx, before, after, params): a schedule reflects edits in its phases.
+AFTER_UPDATE_HOOKS: list[Any] = []
 
 PENDING_UPDATE_EXPIRY = 23 * 3600
 

@@ -125,3 +125,168 @@ def test_origin_is_recorded_outside_the_object(client: stripe.StripeClient, emul
     account = accounts.load(store, client.v1.accounts.retrieve_current().id)
     ctx = Ctx(store=store, account=account, api_version=account.api_version)
     assert subscription_schedules.origin_of(ctx, schedule.id) == "api"
+
+
+def _one_time_price(client: stripe.StripeClient, name: str, amount: int) -> tuple[str, str]:
+    product = client.v1.products.create(params={"name": name})
+    price = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": amount})
+    return product.id, price.id
+
+
+def test_add_invoice_items_ride_on_the_first_invoice_of_their_phase(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Seat": 2000})
+    setup_product, setup_price = _one_time_price(client, "Setup fee", 5000)
+    training = client.v1.products.create(params={"name": "Training"}).id
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [
+            {"items": [{"price": prices["Seat"]}], "add_invoice_items": [{"price": setup_price}],
+             "duration": {"interval": "month"}},
+            {"items": [{"price": prices["Seat"], "quantity": 2}],
+             "add_invoice_items": [{"price_data": {"product": training, "currency": "usd", "unit_amount": 1500},
+                                    "quantity": 2, "metadata": {"kind": "training"}}],
+             "duration": {"interval": "month"}},
+            {"items": [{"price": prices["Seat"], "quantity": 2}], "duration": {"interval": "month"}}]})
+    assert_shape(schedule.to_dict())
+    added = schedule.phases[0].add_invoice_items[0]
+    assert (added.price, added.quantity, added.discountable) == (setup_price, 1, True)
+    assert (added.period.start.type, added.period.end.type) == ("max_item_period_start", "min_item_period_end")
+    training_price = schedule.phases[1].add_invoice_items[0].price
+    assert training_price.startswith("price_") and schedule.phases[1].add_invoice_items[0].quantity == 2
+    assert client.v1.prices.retrieve(training_price).active is False
+
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.billing_reason == "subscription_create" and first.total == 7000 and first.status == "paid"
+    setup_line = next(line for line in first.lines.data if line.amount == 5000)
+    assert setup_line.pricing.price_details.price == setup_price
+    assert (setup_line.period.start, setup_line.period.end) == (ts(2026, 3, 1), ts(2026, 4, 1))
+    assert setup_line.parent.invoice_item_details.subscription == subscription.id
+    assert_shape(first.to_dict())
+
+    advance(client, clock, ts(2026, 4, 1, 2))
+    second = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert second.billing_reason == "subscription_cycle" and second.status == "paid"
+    assert second.total == 2 * 2000 + 2 * 1500
+    assert sorted(line.amount for line in second.lines.data) == [3000, 4000]
+    training_line = next(line for line in second.lines.data if line.amount == 3000)
+    assert training_line.quantity == 2 and training_line.metadata.to_dict() == {"kind": "training"}
+    assert (training_line.period.start, training_line.period.end) == (ts(2026, 4, 1), ts(2026, 5, 1))
+    assert_shape(second.to_dict())
+
+    advance(client, clock, ts(2026, 5, 1, 2))
+    third = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert third.total == 4000 and len(third.lines.data) == 1
+
+
+def test_trial_phase_then_paid_phase(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Pro"]}], "trial": True, "duration": {"interval": "day",
+                                                                                    "interval_count": 14}},
+                   {"items": [{"price": prices["Pro"]}], "duration": {"interval": "month", "interval_count": 2}}]})
+    assert schedule.phases[0].trial is True and schedule.phases[0].end_date == ts(2026, 3, 15)
+    assert_shape(schedule.to_dict())
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    assert subscription.status == "trialing"
+    assert (subscription.trial_start, subscription.trial_end) == (ts(2026, 3, 1), ts(2026, 3, 15))
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.total == 0 and first.status == "paid"
+
+    advance(client, clock, ts(2026, 3, 15, 2))
+    subscription = client.v1.subscriptions.retrieve(subscription.id)
+    assert subscription.status == "active"
+    item = subscription["items"].data[0]
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 3, 15), ts(2026, 4, 15))
+    renewal = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert renewal.total == 3000 and renewal.status == "paid" and renewal.billing_reason == "subscription_cycle"
+    current = client.v1.subscription_schedules.retrieve(schedule.id).current_phase
+    assert (current.start_date, current.end_date) == (ts(2026, 3, 15), ts(2026, 5, 15))
+
+
+def test_trial_end_inside_a_phase(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now", "end_behavior": "cancel",
+        "phases": [{"items": [{"price": prices["Pro"]}], "trial_end": ts(2026, 3, 8), "end_date": ts(2026, 4, 8)}]})
+    assert schedule.phases[0].trial_end == ts(2026, 3, 8)
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    assert subscription.status == "trialing" and subscription.trial_end == ts(2026, 3, 8)
+    advance(client, clock, ts(2026, 3, 8, 2))
+    subscription = client.v1.subscriptions.retrieve(subscription.id)
+    assert subscription.status == "active" and subscription.cancel_at == ts(2026, 4, 8)
+    assert client.v1.invoices.retrieve(subscription.latest_invoice).total == 3000
+    advance(client, clock, ts(2026, 4, 8, 2))
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "canceled"
+    assert client.v1.subscription_schedules.retrieve(schedule.id).status == "completed"
+
+
+def test_phase_discounts_and_metadata_follow_the_phases(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 4000})
+    half = client.v1.coupons.create(params={"percent_off": 50, "duration": "forever"})
+    ten_off = client.v1.coupons.create(params={"amount_off": 1000, "currency": "usd", "duration": "forever"})
+    promo = client.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": ten_off.id}})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [
+            {"items": [{"price": prices["Pro"]}], "discounts": [{"coupon": half.id}],
+             "metadata": {"phase": "intro", "promo": "spring"}, "duration": {"interval": "month"}},
+            {"items": [{"price": prices["Pro"]}], "metadata": {"phase": "regular", "promo": ""},
+             "duration": {"interval": "month"}},
+            {"items": [{"price": prices["Pro"]}], "discounts": [{"promotion_code": promo.id}],
+             "duration": {"interval": "month"}}]})
+    assert [(d.coupon, d.discount, d.promotion_code) for d in schedule.phases[0].discounts] == [(half.id, None, None)]
+    assert schedule.phases[1].discounts == []
+    assert schedule.phases[2].discounts[0].promotion_code == promo.id
+    assert_shape(schedule.to_dict())
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription, params={"expand": ["discounts"]})
+    assert [d.source.coupon for d in subscription.discounts] == [half.id]
+    assert subscription.metadata.to_dict() == {"phase": "intro", "promo": "spring"}
+    assert client.v1.invoices.retrieve(subscription.latest_invoice).total == 2000
+
+    advance(client, clock, ts(2026, 4, 1, 2))
+    subscription = client.v1.subscriptions.retrieve(subscription.id)
+    assert subscription.discounts == [] and subscription.metadata.to_dict() == {"phase": "regular"}
+    renewal = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert renewal.total == 4000 and renewal.discounts == []
+
+    advance(client, clock, ts(2026, 5, 1, 2))
+    subscription = client.v1.subscriptions.retrieve(subscription.id, params={"expand": ["discounts"]})
+    assert [(d.source.coupon, d.promotion_code) for d in subscription.discounts] == [(ten_off.id, promo.id)]
+    renewal = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert renewal.total == 3000 and renewal.total_discount_amounts[0].amount == 1000
+    assert client.v1.promotion_codes.retrieve(promo.id).times_redeemed == 1
+    types = [e.type for e in client.v1.events.list(params={"limit": 100}).data]
+    assert types.count("customer.discount.created") == 2 and types.count("customer.discount.deleted") == 1
+
+
+def test_default_settings_send_invoice_and_phase_tax_rates(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Team": 10000})
+    vat = client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 20, "inclusive": False})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "default_settings": {"collection_method": "send_invoice", "invoice_settings": {"days_until_due": 14}},
+        "phases": [{"items": [{"price": prices["Team"]}], "duration": {"interval": "month"}},
+                   {"items": [{"price": prices["Team"]}], "default_tax_rates": [vat.id],
+                    "invoice_settings": {"days_until_due": 30}, "duration": {"interval": "month"}}]})
+    assert schedule.default_settings.collection_method == "send_invoice"
+    assert schedule.default_settings.invoice_settings.days_until_due == 14
+    assert schedule.phases[1].default_tax_rates[0].id == vat.id
+    assert schedule.phases[1].invoice_settings.days_until_due == 30
+    assert_shape(schedule.to_dict())
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    assert (subscription.collection_method, subscription.days_until_due) == ("send_invoice", 14)
+    assert subscription.status == "active"
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.total == 10000 and first.due_date == ts(2026, 3, 15)
+    advance(client, clock, ts(2026, 4, 1, 2))
+    subscription = client.v1.subscriptions.retrieve(subscription.id)
+    assert subscription.days_until_due == 30 and [r.id for r in subscription.default_tax_rates] == [vat.id]
+    renewal = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert renewal.total == 12000 and renewal.due_date == ts(2026, 5, 1)
