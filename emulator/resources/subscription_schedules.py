@@ -17,7 +17,7 @@ from emulator import events, ids, timers
 from emulator.billing import periods
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import common, coupons, prices, promotion_codes, subscriptions
+from emulator.resources import common, coupons, invoices, prices, promotion_codes, subscriptions
 
 OBJECT = "subscription_schedule"
 MAX_PHASES = 10
@@ -483,6 +483,27 @@ def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any]) -> N
             ctx.memo.pop("schedule_applying", None)
     if phase["add_invoice_items"]:
         _add_phase_invoice_items(ctx, subscriptions.require(ctx, subscription["id"]), phase)
+    if "trial_end" in update and subscription["status"] != "trialing":
+        _trial_invoice(ctx, subscription["id"])
+
+
+def _trial_invoice(ctx: Ctx, subscription_id: str) -> None:
+    """A phase that starts a trial on a running subscription bills it at once: a $0 invoice of trial lines
+    (plus the phase's add_invoice_items and any pending prorations)."""
+    subscription = subscriptions.require(ctx, subscription_id)
+    customer = common.require(ctx, "customer", subscription["customer"])
+    lines = subscriptions._first_lines(ctx, subscription, True, False, ctx.now())
+    invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
+                                    billing_reason="subscription_update", subscription=subscription, lines=lines,
+                                    discounts=subscription["discounts"],
+                                    collection_method=subscription["collection_method"],
+                                    days_until_due=subscription["days_until_due"],
+                                    default_payment_method=subscription["default_payment_method"])
+    latest = subscriptions.require(ctx, subscription_id)
+    ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
+    invoice = invoices.finalize(ctx, invoice["id"])
+    if invoice["status"] == "open" and subscription["collection_method"] == "charge_automatically":
+        invoices.attempt_payment(ctx, invoice["id"], off_session=True)
 
 
 def _add_phase_invoice_items(ctx: Ctx, subscription: dict[str, Any], phase: dict[str, Any]) -> None:

@@ -1098,9 +1098,12 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
                                   param="trial_end")
     subscription["trial_end"] = value
     subscription["trial_start"] = subscription["trial_start"] or now
+    starting = subscription["status"] != "trialing"
     subscription["status"] = "trialing"
     subscription["billing_cycle_anchor"] = value
     for item in subscription["items"]["data"]:
+        if starting:
+            item["current_period_start"] = now  # a new trial period begins now
         item["current_period_end"] = value
 
 

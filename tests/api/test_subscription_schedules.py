@@ -290,3 +290,124 @@ def test_default_settings_send_invoice_and_phase_tax_rates(client: stripe.Stripe
     assert subscription.days_until_due == 30 and [r.id for r in subscription.default_tax_rates] == [vat.id]
     renewal = client.v1.invoices.retrieve(subscription.latest_invoice)
     assert renewal.total == 12000 and renewal.due_date == ts(2026, 5, 1)
+
+
+def test_direct_edit_splits_the_current_phase(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000, "Basic": 2000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    schedule = client.v1.subscription_schedules.create(params={"from_subscription": subscription.id})
+    client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+        {"items": [{"price": prices["Pro"]}], "start_date": ts(2026, 3, 1), "end_date": ts(2026, 4, 1)},
+        {"items": [{"price": prices["Basic"]}], "duration": {"interval": "month"}}]})
+    advance(client, clock, ts(2026, 3, 11))
+    item = subscription["items"].data[0]
+    updated = client.v1.subscriptions.update(subscription.id, params={"items": [{"id": item.id, "quantity": 2}]})
+    assert updated.schedule == schedule.id and updated["items"].data[0].quantity == 2
+    split = client.v1.subscription_schedules.retrieve(schedule.id)
+    assert [(p.start_date, p.end_date, p["items"][0].quantity) for p in split.phases] == [
+        (ts(2026, 3, 1), ts(2026, 3, 11), 1), (ts(2026, 3, 11), ts(2026, 4, 1), 2), (ts(2026, 4, 1), ts(2026, 5, 1), 1)]
+    assert (split.current_phase.start_date, split.current_phase.end_date) == (ts(2026, 3, 11), ts(2026, 4, 1))
+    assert_shape(split.to_dict())
+    # Metadata edits do not touch the schedule.
+    client.v1.subscriptions.update(subscription.id, params={"metadata": {"note": "x"}})
+    assert len(client.v1.subscription_schedules.retrieve(schedule.id).phases) == 3
+    # Cancellation belongs to the schedule.
+    for params in ({"cancel_at_period_end": True}, {"cancel_at": ts(2026, 3, 20)}):
+        with pytest.raises(stripe.InvalidRequestError) as info:
+            client.v1.subscriptions.update(subscription.id, params=params)
+        assert info.value.param == next(iter(params)) and "managed by the subscription schedule" in str(info.value)
+    types = [e.type for e in client.v1.events.list(params={"limit": 100}).data]
+    assert types.count("subscription_schedule.updated") == 2
+
+    advance(client, clock, ts(2026, 4, 1, 2))
+    current = client.v1.subscriptions.retrieve(subscription.id)
+    assert current["items"].data[0].price.id == prices["Basic"] and current["items"].data[0].quantity == 1
+    renewal = client.v1.invoices.retrieve(current.latest_invoice)
+    # 21 of 31 days left on Mar 11: -3000*21/31 for the single seat, +6000*21/31 for two, then Basic.
+    assert sorted(line.amount for line in renewal.lines.data) == [-2032, 2000, 4065]
+    assert renewal.total == 4033 and renewal.status == "paid"
+
+
+def test_more_validation(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"X": 1000, "Y": 500})
+    clock, customer = clock_customer(client, ts(2026, 2, 1))
+
+    def refused(params: dict, param: str) -> None:
+        with pytest.raises(stripe.InvalidRequestError) as info:
+            client.v1.subscription_schedules.create(params={"customer": customer, **params})
+        assert info.value.param == param, info.value.user_message
+
+    item = [{"price": prices["X"]}]
+    refused({"phases": [{"items": item, "end_date": ts(2026, 3, 1), "duration": {"interval": "month"}}]},
+            "phases[0][duration]")
+    refused({"phases": [{"items": item, "trial": True, "trial_end": ts(2026, 2, 5)}]}, "phases[0][trial_end]")
+    refused({"phases": [{"items": item, "trial_end": ts(2026, 4, 1), "end_date": ts(2026, 3, 1)}]},
+            "phases[0][trial_end]")
+    refused({"phases": [{"items": item, "trial": True, "billing_cycle_anchor": "phase_start"}]},
+            "phases[0][billing_cycle_anchor]")
+    refused({"phases": [{"items": item, "add_invoice_items": [{"quantity": 2}]}]},
+            "phases[0][add_invoice_items][0][price]")
+    refused({"phases": [{"items": item, "discounts": [{"coupon": "NOPE"}]}]}, "phases[0][discounts][0][coupon]")
+    refused({"phases": [{"items": item, "billing_thresholds": {"amount_gte": 5000}}]},
+            "phases[0][billing_thresholds]")
+
+    schedule = client.v1.subscription_schedules.create(params={"customer": customer, "start_date": "now", "phases": [
+        {"items": item, "duration": {"interval": "month"}}, {"items": [{"price": prices["Y"]}],
+                                                             "duration": {"interval": "month"}}]})
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+            {"items": item, "start_date": ts(2026, 2, 1), "end_date": ts(2026, 3, 1)},
+            {"items": item, "start_date": ts(2026, 2, 20), "end_date": ts(2026, 4, 1)}]})
+    assert info.value.param == "phases[1][start_date]" and "overlaps" in str(info.value)
+    advance(client, clock, ts(2026, 3, 5))
+    past = {"items": item, "start_date": ts(2026, 2, 1), "end_date": ts(2026, 3, 1)}
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+            {**past, "items": [{"price": prices["Y"]}]}, {"items": [{"price": prices["Y"]}], "start_date": ts(2026, 3, 1),
+                                                          "end_date": ts(2026, 4, 1)}]})
+    assert info.value.param == "phases[0][items]"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+            {**past, "start_date": ts(2026, 1, 25)}, {"items": [{"price": prices["Y"]}], "end_date": ts(2026, 4, 1)}]})
+    assert info.value.param == "phases[0][start_date]"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+            past, {"items": [{"price": prices["Y"]}], "start_date": ts(2026, 3, 1), "end_date": ts(2026, 3, 4)}]})
+    assert info.value.param == "phases[1][end_date]"
+    # Resending the past phase unchanged is accepted.
+    kept = client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+        past, {"items": [{"price": prices["Y"]}, ], "start_date": ts(2026, 3, 1), "end_date": ts(2026, 5, 1)}]})
+    assert [p.end_date for p in kept.phases] == [ts(2026, 3, 1), ts(2026, 5, 1)]
+    released = client.v1.subscription_schedules.release(schedule.id)
+    assert released.status == "released"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscription_schedules.update(schedule.id, params={"metadata": {"a": "b"}})
+    assert "released" in str(info.value)
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.subscription_schedules.cancel(schedule.id)
+
+
+def test_trial_in_a_later_phase(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month"}},
+                   {"items": [{"price": prices["Pro"]}], "trial": True, "duration": {"interval": "month"}},
+                   {"items": [{"price": prices["Pro"]}], "duration": {"interval": "month"}}]})
+    advance(client, clock, ts(2026, 4, 1, 2))
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    item = subscription["items"].data[0]
+    assert subscription.status == "trialing" and subscription.trial_end == ts(2026, 5, 1)
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 4, 1), ts(2026, 5, 1))
+    trial_invoice = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert trial_invoice.total == 0 and trial_invoice.status == "paid"
+    assert [line.description for line in trial_invoice.lines.data] == ["Free trial for 1 × Pro"]
+    assert_shape(trial_invoice.to_dict())
+    advance(client, clock, ts(2026, 5, 1, 2))
+    subscription = client.v1.subscriptions.retrieve(subscription.id)
+    assert subscription.status == "active"
+    renewal = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert renewal.total == 3000 and renewal.billing_reason == "subscription_cycle" and renewal.status == "paid"
+    assert len(client.v1.invoices.list(params={"customer": customer}).data) == 3
