@@ -410,7 +410,22 @@ def advance_phase(ctx: Ctx, schedule_id: str) -> None:
     if current is None or now < current["end_date"]:
         return
     timers.cancel_kinds(ctx, ("schedule.phase",), schedule_id)
+    subscription = ctx.store.get(ctx.account_id, schedule["subscription"], "subscription")
+    gone = subscription is None or subscription["status"] in ("canceled", "incomplete_expired")
     following = [phase for phase in schedule["phases"] if phase["start_date"] >= current["end_date"]]
+    if not following and schedule["end_behavior"] == "cancel":
+        if not gone:
+            ctx.memo["schedule_applying"] = True
+            try:
+                subscriptions.cancel(ctx, subscription["id"], {})
+            finally:
+                ctx.memo.pop("schedule_applying", None)
+        done = {**schedule, "status": "completed", "completed_at": now, "current_phase": None}
+        common.save(ctx, schedule, done, event="subscription_schedule.completed")
+        return
+    if gone:
+        _canceled_with_subscription(ctx, schedule)
+        return
     if following:
         phase = following[0]
         _apply_phase(ctx, schedule, phase)
@@ -418,14 +433,27 @@ def advance_phase(ctx: Ctx, schedule_id: str) -> None:
         common.save(ctx, schedule, updated, event="subscription_schedule.updated")
         _plan_next(ctx, updated)
         return
-    if schedule["end_behavior"] == "cancel":
-        subscription = ctx.store.get(ctx.account_id, schedule["subscription"], "subscription")
-        if subscription and subscription["status"] not in ("canceled", "incomplete_expired"):
-            subscriptions.cancel(ctx, subscription["id"], {})
-        done = {**schedule, "status": "completed", "completed_at": now, "current_phase": None}
-        common.save(ctx, schedule, done, event="subscription_schedule.completed")
-        return
     _release(ctx, schedule, preserve_cancel_date=True, at=now)
+
+
+def _canceled_with_subscription(ctx: Ctx, schedule: dict[str, Any]) -> None:
+    timers.cancel(ctx, None, schedule["id"])
+    done = {**schedule, "status": "canceled", "canceled_at": ctx.now(), "current_phase": None}
+    common.save(ctx, schedule, done, event="subscription_schedule.canceled")
+
+
+def _subscription_canceled(ctx: Ctx, subscription: dict[str, Any]) -> None:
+    """A schedule-managed subscription canceled directly (or by dunning) takes its schedule with it
+    (`canceled`); a cancel-at-end schedule whose last phase is over completes instead."""
+    if ctx.memo.get("schedule_applying") or not subscription.get("schedule"):
+        return
+    schedule = ctx.store.get(ctx.account_id, subscription["schedule"], OBJECT)
+    if schedule is None or schedule["status"] not in LIVE:
+        return
+    if schedule["end_behavior"] == "cancel" and ctx.now() >= schedule["phases"][-1]["end_date"]:
+        advance_phase(ctx, schedule["id"])
+    else:
+        _canceled_with_subscription(ctx, schedule)
 
 
 def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any]) -> None:
@@ -565,8 +593,12 @@ def cancel(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any]
     if schedule["subscription"]:
         subscription = subscriptions.require(ctx, schedule["subscription"])
         if subscription["status"] not in ("canceled", "incomplete_expired"):
-            subscriptions.cancel(ctx, subscription["id"], {k: params[k] for k in ("invoice_now", "prorate")
-                                                           if k in params})
+            ctx.memo["schedule_applying"] = True
+            try:
+                subscriptions.cancel(ctx, subscription["id"], {k: params[k] for k in ("invoice_now", "prorate")
+                                                               if k in params})
+            finally:
+                ctx.memo.pop("schedule_applying", None)
     canceled = {**schedule, "status": "canceled", "canceled_at": ctx.now(), "current_phase": None}
     return common.save(ctx, schedule, canceled, event="subscription_schedule.canceled")
 
@@ -721,3 +753,4 @@ def start_due(ctx: Ctx, schedule_id: str) -> None:
 
 subscriptions.BEFORE_RENEW_HOOKS.append(due_before_renewal)
 subscriptions.AFTER_UPDATE_HOOKS.append(_reflect_direct_edit)
+subscriptions.AFTER_CANCEL_HOOKS.append(_subscription_canceled)

@@ -1399,7 +1399,14 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
         if invoice["status"] in ("draft", "open") and invoice["auto_advance"]:
             ctx.store.update(ctx.account_id, {**invoice, "auto_advance": False})
             timers.cancel(ctx, None, invoice["id"])
-    return save(ctx, before, subscription, event="customer.subscription.deleted")
+    result = save(ctx, before, subscription, event="customer.subscription.deleted")
+    for hook in AFTER_CANCEL_HOOKS:
+        hook(ctx, result)
+    return result
+
+
+# Called with (ctx, canceled subscription) after a cancellation: its schedule ends with it.
+AFTER_CANCEL_HOOKS: list[Any] = []
 
 
 def cancel_at_due(ctx: Ctx, subscription_id: str) -> None:

@@ -411,3 +411,44 @@ def test_trial_in_a_later_phase(client: stripe.StripeClient) -> None:
     renewal = client.v1.invoices.retrieve(subscription.latest_invoice)
     assert renewal.total == 3000 and renewal.billing_reason == "subscription_cycle" and renewal.status == "paid"
     assert len(client.v1.invoices.list(params={"customer": customer}).data) == 3
+
+
+def test_end_current_phase_now_and_default_settings_update(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000, "Basic": 2000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month", "interval_count": 2}},
+                   {"items": [{"price": prices["Basic"]}], "duration": {"interval": "month"}}]})
+    advance(client, clock, ts(2026, 3, 11))
+    updated = client.v1.subscription_schedules.update(schedule.id, params={
+        "default_settings": {"description": "Downgraded early"},
+        "phases": [{"items": [{"price": prices["Pro"]}], "start_date": ts(2026, 3, 1), "end_date": "now"},
+                   {"items": [{"price": prices["Basic"]}], "duration": {"interval": "month"}}]})
+    assert updated.default_settings.description == "Downgraded early"
+    assert [(p.start_date, p.end_date) for p in updated.phases] == [(ts(2026, 3, 1), ts(2026, 3, 11)),
+                                                                    (ts(2026, 3, 11), ts(2026, 4, 11))]
+    assert (updated.current_phase.start_date, updated.current_phase.end_date) == (ts(2026, 3, 11), ts(2026, 4, 11))
+    assert_shape(updated.to_dict())
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    assert subscription["items"].data[0].price.id == prices["Basic"]
+    assert subscription.description == "Downgraded early"
+    pending = sorted(i.amount for i in client.v1.invoice_items.list(params={"customer": customer}).data)
+    # 21 of 31 days left: -3000*21/31 and +2000*21/31, waiting for the Apr 1 renewal.
+    assert pending == [-2032, 1355]
+    advance(client, clock, ts(2026, 4, 1, 2))
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert renewal.total == 2000 - 2032 + 1355
+
+
+def test_canceling_the_subscription_directly_ends_the_schedule(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month"}},
+                   {"items": [{"price": prices["Pro"], "quantity": 2}], "duration": {"interval": "month"}}]})
+    client.v1.subscriptions.cancel(schedule.subscription)
+    advance(client, clock, ts(2026, 4, 1, 2))
+    ended = client.v1.subscription_schedules.retrieve(schedule.id)
+    assert ended.status == "canceled" and ended.canceled_at == ts(2026, 3, 1) and ended.current_phase is None
