@@ -2,9 +2,11 @@
 
 A schedule starts now or later (not_started), creates or adopts (`from_subscription`) a subscription, and at
 each phase's end the lifecycle engine rewrites the subscription to the next phase (items, quantities,
-metadata) with that phase's proration behaviour, before the renewal at the same moment bills it. After the
-last phase `end_behavior=release` leaves the subscription running on its own (schedule `released`) and
-`cancel` cancels it (schedule `completed`).
+metadata, discounts, default tax rates, collection settings, trial) with that phase's proration behaviour,
+before the renewal at the same moment bills it; the phase's `add_invoice_items` wait for that invoice.
+After the last phase `end_behavior=release` leaves the subscription running on its own (schedule
+`released`) and `cancel` cancels it (schedule `completed`). Direct edits of the managed subscription split
+the current phase (as Stripe documents); canceling the subscription cancels the schedule.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from emulator.resources import common, coupons, invoices, prices, promotion_code
 OBJECT = "subscription_schedule"
 MAX_PHASES = 10
 MAX_ADD_INVOICE_ITEMS = 20
-_PHASE_PARAMS = ("items", "end_date", "duration", "proration_behavior", "metadata", "trial", "trial_end",
+_PHASE_PARAMS = ("items.price", "items.plan", "items.quantity", "items.metadata", "end_date", "duration", "proration_behavior", "metadata", "trial", "trial_end",
                  "default_payment_method", "collection_method", "description", "billing_cycle_anchor", "discounts",
                  "currency", "default_tax_rates", "invoice_settings.days_until_due", "add_invoice_items.price",
                  "add_invoice_items.price_data", "add_invoice_items.quantity", "add_invoice_items.metadata")

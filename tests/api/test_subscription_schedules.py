@@ -452,3 +452,16 @@ def test_canceling_the_subscription_directly_ends_the_schedule(client: stripe.St
     advance(client, clock, ts(2026, 4, 1, 2))
     ended = client.v1.subscription_schedules.retrieve(schedule.id)
     assert ended.status == "canceled" and ended.canceled_at == ts(2026, 3, 1) and ended.current_phase is None
+
+
+def test_unimplemented_phase_parameters_are_refused_by_name(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"X": 1000})
+    clock, customer = clock_customer(client, ts(2026, 2, 1))
+    for phase, param in (
+            ({"items": [{"price": prices["X"], "tax_rates": ["txr_x"]}]}, "phases[0][items][0][tax_rates]"),
+            ({"items": [{"price": prices["X"]}], "automatic_tax": {"enabled": True}}, "phases[0][automatic_tax]"),
+            ({"items": [{"price": prices["X"]}], "add_invoice_items": [{"price": prices["X"], "discountable": False}]},
+             "phases[0][add_invoice_items][0][discountable]")):
+        with pytest.raises(stripe.InvalidRequestError) as info:
+            client.v1.subscription_schedules.create(params={"customer": customer, "phases": [phase]})
+        assert info.value.param == param
