@@ -24,7 +24,8 @@ from emulator.resources import common, coupons, invoices, prices, promotion_code
 OBJECT = "subscription_schedule"
 MAX_PHASES = 10
 MAX_ADD_INVOICE_ITEMS = 20
-_PHASE_PARAMS = ("items.price", "items.plan", "items.quantity", "items.metadata", "end_date", "duration", "proration_behavior", "metadata", "trial", "trial_end",
+_PHASE_PARAMS = ("items.price", "items.plan", "items.quantity", "items.metadata", "end_date", "duration",
+                 "proration_behavior", "metadata", "trial", "trial_end",
                  "default_payment_method", "collection_method", "description", "billing_cycle_anchor", "discounts",
                  "currency", "default_tax_rates", "invoice_settings.days_until_due", "add_invoice_items.price",
                  "add_invoice_items.price_data", "add_invoice_items.quantity", "add_invoice_items.metadata")

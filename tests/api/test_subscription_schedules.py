@@ -364,8 +364,8 @@ def test_more_validation(client: stripe.StripeClient) -> None:
     past = {"items": item, "start_date": ts(2026, 2, 1), "end_date": ts(2026, 3, 1)}
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.subscription_schedules.update(schedule.id, params={"phases": [
-            {**past, "items": [{"price": prices["Y"]}]}, {"items": [{"price": prices["Y"]}], "start_date": ts(2026, 3, 1),
-                                                          "end_date": ts(2026, 4, 1)}]})
+            {**past, "items": [{"price": prices["Y"]}]},
+            {"items": [{"price": prices["Y"]}], "start_date": ts(2026, 3, 1), "end_date": ts(2026, 4, 1)}]})
     assert info.value.param == "phases[0][items]"
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.subscription_schedules.update(schedule.id, params={"phases": [
@@ -377,7 +377,7 @@ def test_more_validation(client: stripe.StripeClient) -> None:
     assert info.value.param == "phases[1][end_date]"
     # Resending the past phase unchanged is accepted.
     kept = client.v1.subscription_schedules.update(schedule.id, params={"phases": [
-        past, {"items": [{"price": prices["Y"]}, ], "start_date": ts(2026, 3, 1), "end_date": ts(2026, 5, 1)}]})
+        past, {"items": [{"price": prices["Y"]}], "start_date": ts(2026, 3, 1), "end_date": ts(2026, 5, 1)}]})
     assert [p.end_date for p in kept.phases] == [ts(2026, 3, 1), ts(2026, 5, 1)]
     released = client.v1.subscription_schedules.release(schedule.id)
     assert released.status == "released"
