@@ -2,47 +2,114 @@
 
 A schedule starts now or later (not_started), creates or adopts (`from_subscription`) a subscription, and at
 each phase's end the lifecycle engine rewrites the subscription to the next phase (items, quantities,
-metadata) with that phase's proration behaviour, before the renewal at the same moment bills it. After the
-last phase `end_behavior=release` leaves the subscription running on its own (schedule `released`) and
-`cancel` cancels it (schedule `completed`).
+metadata, discounts, default tax rates, collection settings, trial) with that phase's proration behaviour,
+before the renewal at the same moment bills it; the phase's `add_invoice_items` wait for that invoice.
+After the last phase `end_behavior=release` leaves the subscription running on its own (schedule
+`released`) and `cancel` cancels it (schedule `completed`). Direct edits of the managed subscription split
+the current phase (as Stripe documents); canceling the subscription cancels the schedule.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from emulator import events, ids, timers
 from emulator.billing import periods
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import common, prices, subscriptions
+from emulator.resources import common, coupons, invoices, prices, promotion_codes, subscriptions
 
 OBJECT = "subscription_schedule"
 MAX_PHASES = 10
-CREATE_PARAMS = ("customer", "end_behavior", "from_subscription", "metadata", "phases.items", "phases.end_date",
-                 "phases.duration", "phases.proration_behavior", "phases.metadata", "phases.trial_end",
-                 "phases.default_payment_method", "phases.collection_method", "phases.description",
-                 "phases.billing_cycle_anchor", "phases.discounts", "phases.currency", "start_date",
-                 "default_settings.collection_method", "default_settings.default_payment_method",
-                 "default_settings.description")
-UPDATE_PARAMS = ("end_behavior", "metadata", "phases.items", "phases.end_date", "phases.duration",
-                 "phases.start_date", "phases.proration_behavior", "phases.metadata", "phases.trial_end",
-                 "phases.default_payment_method", "phases.collection_method", "phases.description",
-                 "phases.billing_cycle_anchor", "phases.discounts", "phases.currency", "proration_behavior",
-                 "default_settings.collection_method", "default_settings.default_payment_method",
-                 "default_settings.description")
+MAX_ADD_INVOICE_ITEMS = 20
+_PHASE_PARAMS = ("items.price", "items.plan", "items.quantity", "items.metadata", "end_date", "duration",
+                 "proration_behavior", "metadata", "trial", "trial_end",
+                 "default_payment_method", "collection_method", "description", "billing_cycle_anchor", "discounts",
+                 "currency", "default_tax_rates", "invoice_settings.days_until_due", "add_invoice_items.price",
+                 "add_invoice_items.price_data", "add_invoice_items.quantity", "add_invoice_items.metadata")
+_DEFAULT_SETTINGS = ("default_settings.collection_method", "default_settings.default_payment_method",
+                     "default_settings.description", "default_settings.invoice_settings.days_until_due")
+CREATE_PARAMS = ("customer", "end_behavior", "from_subscription", "metadata", "start_date",
+                 *(f"phases.{name}" for name in _PHASE_PARAMS), *_DEFAULT_SETTINGS)
+UPDATE_PARAMS = ("end_behavior", "metadata", "proration_behavior", "phases.start_date",
+                 *(f"phases.{name}" for name in _PHASE_PARAMS), *_DEFAULT_SETTINGS)
 LIVE = ("not_started", "active")
+# Subscription parameters whose direct edit Stripe records in the schedule by splitting the current phase.
+PHASE_FIELDS = ("items", "discounts", "trial_end", "default_tax_rates")
 
 
 def require(ctx: Ctx, schedule_id: str) -> dict[str, Any]:
     return common.require(ctx, OBJECT, schedule_id, kind="subscription_schedule")
 
 
+def _discount_specs(ctx: Ctx, specs: Any, name: str) -> list[dict[str, Any]]:
+    """A phase's `discounts[]`: the coupons / promotion codes (checked now, redeemed when the phase starts)."""
+    if not specs:
+        return []
+    result = []
+    for index, spec in enumerate(specs):
+        param = f"{name}[discounts][{index}]"
+        if spec.get("coupon"):
+            coupons.require(ctx, spec["coupon"], param=f"{param}[coupon]")
+        elif spec.get("promotion_code"):
+            promotion_codes.require(ctx, spec["promotion_code"], param=f"{param}[promotion_code]")
+        elif spec.get("discount"):
+            common.require(ctx, "discount", spec["discount"], kind="discount", param=f"{param}[discount]")
+        else:
+            raise InvalidRequestError("Each discount needs a coupon, promotion_code or discount.", param=param)
+        result.append({"coupon": spec.get("coupon"), "discount": spec.get("discount"),
+                       "promotion_code": spec.get("promotion_code")})
+    return result
+
+
+def _add_invoice_items(ctx: Ctx, specs: Any, name: str) -> list[dict[str, Any]]:
+    """A phase's one-off items (prices made from `price_data` are created now, inactive, as Stripe does)."""
+    specs = specs or []
+    if len(specs) > MAX_ADD_INVOICE_ITEMS:
+        raise InvalidRequestError(f"A phase may have at most {MAX_ADD_INVOICE_ITEMS} add_invoice_items.",
+                                  param=f"{name}[add_invoice_items]")
+    result = []
+    for index, spec in enumerate(specs):
+        param = f"{name}[add_invoice_items][{index}]"
+        if spec.get("price"):
+            price = prices.require(ctx, spec["price"], param=f"{param}[price]")
+        elif spec.get("price_data"):
+            data = spec["price_data"]
+            price = prices.create(ctx, {"product": data["product"], "currency": data["currency"], "active": False,
+                                        **({"unit_amount": data["unit_amount"]} if "unit_amount" in data else
+                                           {"unit_amount_decimal": data.get("unit_amount_decimal", "0")})},
+                                  param_prefix=f"{param}[price_data]")
+        else:
+            raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
+                                      code="parameter_missing")
+        quantity = spec.get("quantity", 1)
+        if quantity < 0:
+            raise InvalidRequestError("Invalid integer: quantity must be at least 0.", param=f"{param}[quantity]")
+        result.append({"discountable": True, "discounts": [], "metadata": dict(spec.get("metadata") or {}),
+                       "period": {"end": {"type": "min_item_period_end"},
+                                  "start": {"type": "max_item_period_start"}},
+                       "price": price["id"], "quantity": quantity, "tax_rates": []})
+    return result
+
+
 def _phase(ctx: Ctx, spec: dict[str, Any], start: int, index: int, *, param: str = "phases") -> dict[str, Any]:
+    from emulator.resources import tax_rates
+
     name = f"{param}[{index}]"
     if not spec.get("items"):
         raise InvalidRequestError(f"Missing required param: {name}[items].", param=f"{name}[items]",
                                   code="parameter_missing")
+    if spec.get("end_date") is not None and spec.get("duration"):
+        raise InvalidRequestError("You may only specify one of these parameters: duration, end_date.",
+                                  param=f"{name}[duration]", code="parameters_exclusive")
+    if spec.get("trial") and spec.get("trial_end") is not None:
+        raise InvalidRequestError("You may only specify one of these parameters: trial, trial_end.",
+                                  param=f"{name}[trial_end]", code="parameters_exclusive")
+    if spec.get("billing_cycle_anchor") == "phase_start" and (spec.get("trial") or spec.get("trial_end")):
+        raise InvalidRequestError("billing_cycle_anchor cannot be phase_start when the phase has a trial.",
+                                  param=f"{name}[billing_cycle_anchor]")
     items = []
     currency = None
     for item_index, item in enumerate(spec["items"]):
@@ -70,8 +137,15 @@ def _phase(ctx: Ctx, spec: dict[str, Any], start: int, index: int, *, param: str
     if end is not None and end <= start:
         raise InvalidRequestError(f"The end_date of phase {index} must be after its start_date.",
                                   param=f"{name}[end_date]")
-    return {
-        "add_invoice_items": [],
+    trial_end = spec.get("trial_end")
+    if trial_end == "now":
+        trial_end = start
+    if trial_end is not None and (trial_end < start or (end is not None and trial_end > end)):
+        raise InvalidRequestError(f"The trial_end of phase {index} must be within the phase.",
+                                  param=f"{name}[trial_end]")
+    days_until_due = (spec.get("invoice_settings") or {}).get("days_until_due")
+    phase = {
+        "add_invoice_items": _add_invoice_items(ctx, spec.get("add_invoice_items"), name),
         "application_fee_percent": None,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": spec.get("billing_cycle_anchor"),
@@ -79,22 +153,30 @@ def _phase(ctx: Ctx, spec: dict[str, Any], start: int, index: int, *, param: str
         "collection_method": spec.get("collection_method"),
         "currency": currency,
         "default_payment_method": spec.get("default_payment_method"),
-        "default_tax_rates": [],
+        "default_tax_rates": tax_rates.resolve(ctx, spec.get("default_tax_rates"), f"{name}[default_tax_rates]"),
         "description": spec.get("description"),
-        "discounts": [],
+        "discounts": _discount_specs(ctx, spec.get("discounts"), name),
         "end_date": end,
-        "invoice_settings": None,
+        "invoice_settings": None if days_until_due is None else {
+            "account_tax_ids": None, "custom_fields": None, "days_until_due": days_until_due, "description": None,
+            "footer": None, "issuer": None},
         "items": items,
         "metadata": dict(spec.get("metadata") or {}),
         "on_behalf_of": None,
         "proration_behavior": spec.get("proration_behavior", "create_prorations"),
         "start_date": start,
         "transfer_data": None,
-        "trial_end": spec.get("trial_end") if spec.get("trial_end") != "now" else start,
+        "trial_end": trial_end,
     }
+    if "trial" in spec:
+        phase["trial"] = bool(spec["trial"])
+    return phase
 
 
-def _phases(ctx: Ctx, specs: list[dict[str, Any]], start: int, end_behavior: str) -> list[dict[str, Any]]:
+def _phases(ctx: Ctx, specs: list[dict[str, Any]], start: int, end_behavior: str, offset: int = 0
+            ) -> list[dict[str, Any]]:
+    """Phase objects for the current and future phases (`offset`: how many resent past phases precede them
+    in the request, for the error `param`)."""
     if not specs:
         raise InvalidRequestError("Missing required param: phases.", param="phases", code="parameter_missing")
     if len(specs) > MAX_PHASES:
@@ -102,19 +184,25 @@ def _phases(ctx: Ctx, specs: list[dict[str, Any]], start: int, end_behavior: str
                                   param="phases")
     result = []
     cursor = start
-    for index, spec in enumerate(specs):
-        if spec.get("start_date") is not None and index > 0 and spec["start_date"] != cursor:
-            raise InvalidRequestError("Phases must be contiguous: each phase starts when the previous one ends.",
-                                      param=f"phases[{index}][start_date]")
-        phase = _phase(ctx, spec, spec.get("start_date") or cursor if index == 0 else cursor, index)
+    for position, spec in enumerate(specs):
+        index = position + offset
+        if spec.get("start_date") is not None and position > 0 and spec["start_date"] != cursor:
+            problem = "overlaps the previous phase" if spec["start_date"] < cursor else \
+                "leaves a gap after the previous phase"
+            raise InvalidRequestError(f"Phase {index} {problem}: phases must be contiguous, each starting when "
+                                      "the previous one ends.", param=f"phases[{index}][start_date]")
+        phase = _phase(ctx, spec, spec.get("start_date") or cursor if position == 0 else cursor, index)
         if phase["end_date"] is None:
-            if index != len(specs) - 1:
+            if position != len(specs) - 1:
                 raise InvalidRequestError(f"Phase {index} needs an end_date or a duration.",
                                           param=f"phases[{index}][end_date]")
             first_price = prices.require(ctx, phase["items"][0]["price"])
             recurring = first_price["recurring"]
             phase["end_date"] = periods.boundary(phase["start_date"], recurring["interval"],
                                                  recurring["interval_count"], 1)
+            if phase["trial_end"] is not None and phase["trial_end"] > phase["end_date"]:
+                raise InvalidRequestError(f"The trial_end of phase {index} must be within the phase.",
+                                          param=f"phases[{index}][trial_end]")
         result.append(phase)
         cursor = phase["end_date"]
     return result
@@ -140,7 +228,8 @@ def _base(ctx: Ctx, customer: dict[str, Any], params: dict[str, Any], now: int) 
             "collection_method": defaults.get("collection_method"),
             "default_payment_method": defaults.get("default_payment_method"),
             "description": defaults.get("description"), "invoice_settings": {
-                "account_tax_ids": None, "custom_fields": None, "days_until_due": None, "description": None,
+                "account_tax_ids": None, "custom_fields": None,
+                "days_until_due": (defaults.get("invoice_settings") or {}).get("days_until_due"), "description": None,
                 "footer": None, "issuer": {"type": "self"}},
             "on_behalf_of": None, "transfer_data": None},
         "end_behavior": params.get("end_behavior", "release"),
@@ -215,10 +304,13 @@ def _from_subscription(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     now = ctx.now()
     schedule = _base(ctx, customer, params, now)
     start, end = subscriptions.current_period(subscription)
-    schedule["phases"] = [{
-        **_phase(ctx, {"items": [{"price": item["price"]["id"], "quantity": item["quantity"]}
-                                 for item in subscription["items"]["data"]], "end_date": end}, start, 0),
-        "metadata": {}}]
+    phase = _phase(ctx, {"items": [{"price": item["price"]["id"], "quantity": item["quantity"]}
+                                   for item in subscription["items"]["data"]], "end_date": end}, start, 0)
+    phase.update({"metadata": {}, "default_tax_rates": list(subscription.get("default_tax_rates") or []),
+                  "discounts": [{"coupon": None, "discount": d, "promotion_code": None}
+                                for d in subscription["discounts"]],
+                  "trial_end": subscription["trial_end"] if subscription["status"] == "trialing" else None})
+    schedule["phases"] = [phase]
     schedule.update({"status": "active", "subscription": subscription["id"],
                      "current_phase": {"end_date": end, "start_date": start}})
     common.create(ctx, schedule, customer=customer["id"], owner=subscription["id"])
@@ -233,19 +325,59 @@ def _attach(ctx: Ctx, subscription_id: str, schedule_id: str | None) -> None:
         subscriptions.save(ctx, before, {**subscriptions._copy(before), "schedule": schedule_id})
 
 
+def _settings(schedule: dict[str, Any], phase: dict[str, Any]) -> dict[str, Any]:
+    """The subscription settings a phase gives: its own values, else the schedule's default_settings."""
+    defaults = schedule["default_settings"]
+    collection = phase.get("collection_method") or defaults.get("collection_method") or "charge_automatically"
+    days = (phase.get("invoice_settings") or {}).get("days_until_due")
+    if days is None:
+        days = defaults["invoice_settings"].get("days_until_due")
+    return {"collection_method": collection,
+            "days_until_due": days if collection == "send_invoice" else None,
+            "default_payment_method": phase.get("default_payment_method") or defaults.get("default_payment_method"),
+            "description": phase.get("description") or defaults.get("description")}
+
+
+def _phase_trial_end(phase: dict[str, Any]) -> int | None:
+    """`trial: true` makes the whole phase a trial; `trial_end` a trial up to that moment."""
+    if phase.get("trial"):
+        return phase["end_date"]
+    return phase.get("trial_end")
+
+
+def _discount_params(phase: dict[str, Any]) -> list[dict[str, str]]:
+    return [{key: value for key, value in spec.items() if value} for spec in phase["discounts"]]
+
+
 def _start(ctx: Ctx, schedule_id: str) -> dict[str, Any]:
-    """The first phase begins: the schedule creates its subscription."""
+    """The first phase begins: the schedule creates its subscription (its first invoice carries the phase's
+    add_invoice_items and discounts; a trial phase makes it a $0 trial invoice)."""
     before = require(ctx, schedule_id)
     phase = before["phases"][0]
-    created = subscriptions.create(ctx, {
-        "customer": before["customer"],
-        "items": [{"price": item["price"], "quantity": item["quantity"], "metadata": item["metadata"]}
-                  for item in phase["items"]],
-        "metadata": phase["metadata"],
-        **({"default_payment_method": phase["default_payment_method"]} if phase.get("default_payment_method") else {}),
-        **({"collection_method": phase["collection_method"]} if phase.get("collection_method") else {}),
-        **({"trial_end": phase["trial_end"]} if phase.get("trial_end") and phase["trial_end"] > ctx.now() else {}),
-    })
+    settings = _settings(before, phase)
+    trial_end = _phase_trial_end(phase)
+    ctx.memo["schedule_applying"] = True
+    try:
+        created = subscriptions.create(ctx, {
+            "customer": before["customer"],
+            "items": [{"price": item["price"], "quantity": item["quantity"], "metadata": item["metadata"]}
+                      for item in phase["items"]],
+            "metadata": {key: value for key, value in phase["metadata"].items() if value},
+            "collection_method": settings["collection_method"],
+            **({"days_until_due": settings["days_until_due"]} if settings["days_until_due"] is not None else {}),
+            **({"default_payment_method": settings["default_payment_method"]}
+               if settings["default_payment_method"] else {}),
+            **({"description": settings["description"]} if settings["description"] else {}),
+            **({"trial_end": trial_end} if trial_end and trial_end > ctx.now() else {}),
+            **({"discounts": _discount_params(phase)} if phase["discounts"] else {}),
+            **({"default_tax_rates": [rate["id"] for rate in phase["default_tax_rates"]]}
+               if phase["default_tax_rates"] else {}),
+            **({"add_invoice_items": [{"price": item["price"], "quantity": item["quantity"],
+                                       "metadata": item["metadata"]} for item in phase["add_invoice_items"]]}
+               if phase["add_invoice_items"] else {}),
+        })
+    finally:
+        ctx.memo.pop("schedule_applying", None)
     schedule = {**before, "status": "active", "subscription": created["id"],
                 "current_phase": {"end_date": phase["end_date"], "start_date": phase["start_date"]}}
     ctx.store.update(ctx.account_id, schedule, owner=created["id"])
@@ -281,7 +413,22 @@ def advance_phase(ctx: Ctx, schedule_id: str) -> None:
     if current is None or now < current["end_date"]:
         return
     timers.cancel_kinds(ctx, ("schedule.phase",), schedule_id)
+    subscription = ctx.store.get(ctx.account_id, schedule["subscription"], "subscription")
+    gone = subscription is None or subscription["status"] in ("canceled", "incomplete_expired")
     following = [phase for phase in schedule["phases"] if phase["start_date"] >= current["end_date"]]
+    if not following and schedule["end_behavior"] == "cancel":
+        if not gone:
+            ctx.memo["schedule_applying"] = True
+            try:
+                subscriptions.cancel(ctx, subscription["id"], {})
+            finally:
+                ctx.memo.pop("schedule_applying", None)
+        done = {**schedule, "status": "completed", "completed_at": now, "current_phase": None}
+        common.save(ctx, schedule, done, event="subscription_schedule.completed")
+        return
+    if gone:
+        _canceled_with_subscription(ctx, schedule)
+        return
     if following:
         phase = following[0]
         _apply_phase(ctx, schedule, phase)
@@ -289,18 +436,36 @@ def advance_phase(ctx: Ctx, schedule_id: str) -> None:
         common.save(ctx, schedule, updated, event="subscription_schedule.updated")
         _plan_next(ctx, updated)
         return
-    if schedule["end_behavior"] == "cancel":
-        subscription = ctx.store.get(ctx.account_id, schedule["subscription"], "subscription")
-        if subscription and subscription["status"] not in ("canceled", "incomplete_expired"):
-            subscriptions.cancel(ctx, subscription["id"], {})
-        done = {**schedule, "status": "completed", "completed_at": now, "current_phase": None}
-        common.save(ctx, schedule, done, event="subscription_schedule.completed")
-        return
     _release(ctx, schedule, preserve_cancel_date=True, at=now)
 
 
+def _canceled_with_subscription(ctx: Ctx, schedule: dict[str, Any]) -> None:
+    timers.cancel(ctx, None, schedule["id"])
+    done = {**schedule, "status": "canceled", "canceled_at": ctx.now(), "current_phase": None}
+    common.save(ctx, schedule, done, event="subscription_schedule.canceled")
+
+
+def _subscription_canceled(ctx: Ctx, subscription: dict[str, Any]) -> None:
+    """A schedule-managed subscription canceled directly (or by dunning) takes its schedule with it
+    (`canceled`); a cancel-at-end schedule whose last phase is over completes instead."""
+    if ctx.memo.get("schedule_applying") or not subscription.get("schedule"):
+        return
+    schedule = ctx.store.get(ctx.account_id, subscription["schedule"], OBJECT)
+    if schedule is None or schedule["status"] not in LIVE:
+        return
+    if schedule["end_behavior"] == "cancel" and ctx.now() >= schedule["phases"][-1]["end_date"]:
+        advance_phase(ctx, schedule["id"])
+    else:
+        _canceled_with_subscription(ctx, schedule)
+
+
 def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any]) -> None:
+    """Rewrite the subscription to a phase: items and quantities (prorated per the phase's
+    proration_behavior), metadata merged, discounts replaced by the phase's (none if it has none), trial,
+    default tax rates and collection settings; then the phase's add_invoice_items wait for the next invoice
+    (the renewal at the same moment when the phase starts at a period end)."""
     subscription = subscriptions.require(ctx, schedule["subscription"])
+    now = ctx.now()
     current = {item["price"]["id"]: item for item in subscription["items"]["data"]}
     wanted = {item["price"]: item for item in phase["items"]}
     specs: list[dict[str, Any]] = []
@@ -317,14 +482,74 @@ def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any]) -> N
     if specs:
         # Deletions last so the subscription never has zero items in between.
         update["items"] = sorted(specs, key=lambda spec: bool(spec.get("deleted")))
-    if phase["metadata"]:
+    if common.apply_metadata(subscription["metadata"], phase["metadata"]) != subscription["metadata"]:
         update["metadata"] = phase["metadata"]
-    if phase.get("default_payment_method"):
-        update["default_payment_method"] = phase["default_payment_method"]
+    settings = _settings(schedule, phase)
+    if settings["default_payment_method"] and settings["default_payment_method"] != \
+            subscription["default_payment_method"]:
+        update["default_payment_method"] = settings["default_payment_method"]
+    if settings["collection_method"] != subscription["collection_method"]:
+        update["collection_method"] = settings["collection_method"]
+    if settings["days_until_due"] != subscription["days_until_due"] and settings["days_until_due"] is not None:
+        update["days_until_due"] = settings["days_until_due"]
+    if settings["description"] and settings["description"] != subscription["description"]:
+        update["description"] = settings["description"]
+    wanted_discounts = _discount_params(phase)
+    if wanted_discounts != [{"discount": d} for d in subscription["discounts"]]:
+        update["discounts"] = wanted_discounts or ""
+    wanted_rates = [rate["id"] for rate in phase["default_tax_rates"]]
+    if wanted_rates != [rate["id"] for rate in subscription.get("default_tax_rates") or []]:
+        update["default_tax_rates"] = wanted_rates or ""
+    trial_end = _phase_trial_end(phase)
+    if trial_end is not None and trial_end > now and (subscription["status"] != "trialing" or
+                                                      subscription["trial_end"] != trial_end):
+        update["trial_end"] = trial_end
     if phase.get("billing_cycle_anchor") == "phase_start":
         update["billing_cycle_anchor"] = {"type": "now"}
     if len(update) > 1:
-        subscriptions.update(ctx, subscription["id"], update)
+        ctx.memo["schedule_applying"] = True
+        try:
+            subscriptions.update(ctx, subscription["id"], update)
+        finally:
+            ctx.memo.pop("schedule_applying", None)
+    if phase["add_invoice_items"]:
+        _add_phase_invoice_items(ctx, subscriptions.require(ctx, subscription["id"]), phase)
+    if "trial_end" in update and subscription["status"] != "trialing":
+        _trial_invoice(ctx, subscription["id"])
+
+
+def _trial_invoice(ctx: Ctx, subscription_id: str) -> None:
+    """A phase that starts a trial on a running subscription bills it at once: a $0 invoice of trial lines
+    (plus the phase's add_invoice_items and any pending prorations)."""
+    subscription = subscriptions.require(ctx, subscription_id)
+    customer = common.require(ctx, "customer", subscription["customer"])
+    lines = subscriptions._first_lines(ctx, subscription, True, False, ctx.now())
+    invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
+                                    billing_reason="subscription_update", subscription=subscription, lines=lines,
+                                    discounts=subscription["discounts"],
+                                    collection_method=subscription["collection_method"],
+                                    days_until_due=subscription["days_until_due"],
+                                    default_payment_method=subscription["default_payment_method"])
+    latest = subscriptions.require(ctx, subscription_id)
+    ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
+    invoice = invoices.finalize(ctx, invoice["id"])
+    if invoice["status"] == "open" and subscription["collection_method"] == "charge_automatically":
+        invoices.attempt_payment(ctx, invoice["id"], off_session=True)
+
+
+def _add_phase_invoice_items(ctx: Ctx, subscription: dict[str, Any], phase: dict[str, Any]) -> None:
+    """Pending invoice items for a phase entered after the subscription exists; their period runs from the
+    phase start to the end of the subscription's first period in the phase."""
+    customer = common.require(ctx, "customer", subscription["customer"])
+    start = phase["start_date"]
+    period_end = subscriptions.current_period(subscription)[1]
+    if period_end <= start:
+        period_end = min(subscriptions.next_period_end(subscription, item["price"]["recurring"], start)
+                         for item in subscription["items"]["data"])
+    for index, item in enumerate(phase["add_invoice_items"]):
+        subscriptions._add_invoice_item(ctx, customer, subscription, {
+            "price": item["price"], "quantity": item["quantity"], "metadata": item["metadata"]},
+            f"phases[{index}][add_invoice_items]", period=(start, period_end))
 
 
 def due_before_renewal(ctx: Ctx, subscription: dict[str, Any]) -> None:
@@ -371,15 +596,53 @@ def cancel(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any]
     if schedule["subscription"]:
         subscription = subscriptions.require(ctx, schedule["subscription"])
         if subscription["status"] not in ("canceled", "incomplete_expired"):
-            subscriptions.cancel(ctx, subscription["id"], {k: params[k] for k in ("invoice_now", "prorate")
-                                                           if k in params})
+            ctx.memo["schedule_applying"] = True
+            try:
+                subscriptions.cancel(ctx, subscription["id"], {k: params[k] for k in ("invoice_now", "prorate")
+                                                               if k in params})
+            finally:
+                ctx.memo.pop("schedule_applying", None)
     canceled = {**schedule, "status": "canceled", "canceled_at": ctx.now(), "current_phase": None}
     return common.save(ctx, schedule, canceled, event="subscription_schedule.canceled")
 
 
+def _resent_past_phases(past: list[dict[str, Any]], specs: list[dict[str, Any]]) -> int:
+    """Past phases may be omitted from an update or sent again unchanged; how many lead the request.
+    Changing one is refused."""
+    count = 0
+    for index, spec in enumerate(specs):
+        start = spec.get("start_date")
+        if start is None or not past or start >= past[-1]["end_date"]:
+            break
+        match = next((phase for phase in past if phase["start_date"] == start), None)
+        if match is None:
+            raise InvalidRequestError("You can not modify the start date of a phase that has already ended.",
+                                      param=f"phases[{index}][start_date]")
+        if spec.get("end_date") not in (None, match["end_date"]):
+            raise InvalidRequestError("You can not modify the end date of a phase that has already ended.",
+                                      param=f"phases[{index}][end_date]")
+        sent = [(item.get("price") or item.get("plan"), item.get("quantity", 1)) for item in spec.get("items") or []]
+        if sent != [(item["price"], item["quantity"]) for item in match["items"]]:
+            raise InvalidRequestError("You can not modify the items of a phase that has already ended.",
+                                      param=f"phases[{index}][items]")
+        count += 1
+    return count
+
+
+def _default_settings(current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    result = orjson.loads(orjson.dumps(current))
+    for key in ("collection_method", "default_payment_method", "description"):
+        if key in value:
+            result[key] = common.or_none(value[key])
+    if "days_until_due" in (value.get("invoice_settings") or {}):
+        result["invoice_settings"]["days_until_due"] = value["invoice_settings"]["days_until_due"]
+    return result
+
+
 def update(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST /v1/subscription_schedules/{id}`: phases (all current and future ones), end_behavior, metadata.
-    Past phases cannot be edited; a change to the current phase applies now with `proration_behavior`."""
+    """`POST /v1/subscription_schedules/{id}`: phases (all current and future ones; past ones omitted or
+    resent unchanged), end_behavior, default_settings, metadata. A change to the current phase applies now
+    with the request's `proration_behavior`; released, completed and canceled schedules cannot change."""
     before = require(ctx, schedule_id)
     ctx = ctx.on_clock(before["test_clock"])
     if before["status"] not in LIVE:
@@ -390,35 +653,88 @@ def update(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any]
         schedule["metadata"] = common.apply_metadata(schedule["metadata"], params["metadata"])
     if "end_behavior" in params:
         schedule["end_behavior"] = params["end_behavior"]
+    if params.get("default_settings"):
+        schedule["default_settings"] = _default_settings(before["default_settings"], params["default_settings"])
+    current = before.get("current_phase")
     if params.get("phases"):
         past = [phase for phase in before["phases"] if phase["end_date"] <= now]
-        specs = params["phases"]
+        offset = _resent_past_phases(past, params["phases"])
+        specs = params["phases"][offset:]
+        if not specs:
+            raise InvalidRequestError("The phases must include the current phase and any future phases.",
+                                      param="phases")
         first_start = specs[0].get("start_date")
-        current = before.get("current_phase")
         if current is not None and first_start is not None and first_start != current["start_date"]:
             raise InvalidRequestError("You can not modify the start date of the current phase.",
-                                      param="phases[0][start_date]")
+                                      param=f"phases[{offset}][start_date]")
         start = current["start_date"] if current else (first_start or before["phases"][0]["start_date"])
         if first_start is not None and current is None and first_start < now and before["status"] == "not_started":
             raise InvalidRequestError("The start date of a not started schedule must be in the future.",
                                       param="phases[0][start_date]")
-        new_phases = _phases(ctx, specs, start, schedule["end_behavior"])
+        new_phases = _phases(ctx, specs, start, schedule["end_behavior"], offset)
+        if current is not None and new_phases[0]["end_date"] < now:
+            raise InvalidRequestError("The end date of the current phase must be in the future.",
+                                      param=f"phases[{offset}][end_date]")
         schedule["phases"] = past + new_phases
         if before["status"] == "active" and current is not None:
-            schedule["current_phase"] = {"end_date": new_phases[0]["end_date"], "start_date": new_phases[0]["start_date"]}
+            schedule["current_phase"] = {"end_date": new_phases[0]["end_date"],
+                                         "start_date": new_phases[0]["start_date"]}
+            old = next((phase for phase in before["phases"] if phase["start_date"] == current["start_date"]), None)
             phase = {**new_phases[0], "proration_behavior": params.get("proration_behavior",
                                                                        new_phases[0]["proration_behavior"])}
-            if [(i["price"], i["quantity"]) for i in phase["items"]] != \
-                    [(i["price"], i["quantity"]) for i in before["phases"][len(past)]["items"]] \
-                    if len(before["phases"]) > len(past) else True:
-                _apply_phase(ctx, before, phase)
+            if old is not None and old["add_invoice_items"] == phase["add_invoice_items"]:
+                phase["add_invoice_items"] = []  # already added when the phase began
+            _apply_phase(ctx, schedule, phase)
         elif before["status"] == "not_started":
             timers.schedule(ctx, "schedule.start", schedule_id, new_phases[0]["start_date"],
                             test_clock=before["test_clock"])
     result = common.save(ctx, before, schedule)
     if result["status"] == "active":
         _plan_next(ctx, result)
+        if result["current_phase"] and result["current_phase"]["end_date"] <= now:
+            advance_phase(ctx, schedule_id)  # end_date=now: the next phase starts at once
+            result = require(ctx, schedule_id)
     return result
+
+
+def _reflect_direct_edit(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], params: dict[str, Any]) -> None:
+    """A direct update of a schedule-managed subscription that changes items, discounts, the trial or
+    default tax rates goes through, and the schedule records it: the current phase ends now and a new phase
+    with the subscription's new configuration runs to the old phase end (a change at the very start of the
+    phase replaces it instead). Metadata-only edits leave the schedule alone."""
+    if ctx.memo.get("schedule_applying") or not after.get("schedule") or not set(params) & set(PHASE_FIELDS):
+        return
+    schedule = ctx.store.get(ctx.account_id, after["schedule"], OBJECT)
+    if schedule is None or schedule["status"] != "active" or not schedule.get("current_phase"):
+        return
+    now = ctx.now()
+    current = schedule["current_phase"]
+    index = next((i for i, phase in enumerate(schedule["phases"]) if phase["start_date"] == current["start_date"]),
+                 None)
+    if index is None:
+        return
+    phase = schedule["phases"][index]
+    edited = {
+        **phase,
+        "add_invoice_items": [],
+        "items": [{"billing_thresholds": None, "discounts": [], "metadata": dict(item["metadata"]),
+                   "plan": item["price"]["id"], "price": item["price"]["id"], "quantity": item["quantity"],
+                   "tax_rates": list(item.get("tax_rates") or [])} for item in after["items"]["data"]],
+        "discounts": [{"coupon": None, "discount": d, "promotion_code": None} for d in after["discounts"]],
+        "default_tax_rates": list(after.get("default_tax_rates") or []),
+        "start_date": max(now, phase["start_date"]),
+    }
+    if "trial_end" in params:
+        edited.pop("trial", None)
+        edited["trial_end"] = after["trial_end"] if after["status"] == "trialing" else None
+    phases = list(schedule["phases"])
+    if now > phase["start_date"]:
+        phases[index:index + 1] = [{**phase, "end_date": now}, edited]
+    else:
+        phases[index] = edited
+    updated = {**schedule, "phases": phases,
+               "current_phase": {"end_date": edited["end_date"], "start_date": edited["start_date"]}}
+    common.save(ctx, schedule, updated, event="subscription_schedule.updated")
 
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
@@ -439,3 +755,5 @@ def start_due(ctx: Ctx, schedule_id: str) -> None:
 
 
 subscriptions.BEFORE_RENEW_HOOKS.append(due_before_renewal)
+subscriptions.AFTER_UPDATE_HOOKS.append(_reflect_direct_edit)
+subscriptions.AFTER_CANCEL_HOOKS.append(_subscription_canceled)

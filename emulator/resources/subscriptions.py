@@ -524,7 +524,9 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
 
 
 def _add_invoice_item(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], spec: dict[str, Any],
-                      param: str) -> None:
+                      param: str, period: tuple[int, int] | None = None) -> None:
+    """A one-off item for the next invoice. Its period defaults, as in Stripe, to the latest item period start
+    and the earliest item period end."""
     quantity = spec.get("quantity", 1)
     if spec.get("price"):
         price = prices.require(ctx, spec["price"], param=f"{param}[price]")
@@ -537,10 +539,12 @@ def _add_invoice_item(ctx: Ctx, customer: dict[str, Any], subscription: dict[str
     else:
         raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
                                   code="parameter_missing")
-    now = ctx.now()
+    if period is None:
+        items = subscription["items"]["data"]
+        period = (max(i["current_period_start"] for i in items), min(i["current_period_end"] for i in items))
     item = invoice_items.build(ctx, customer=customer, amount=item_amount(price, quantity), currency=price["currency"],
-                               description=_product_name(ctx, price), period=(now, now), quantity=quantity,
-                               price=price, subscription=subscription["id"])
+                               description=_product_name(ctx, price), period=period, quantity=quantity,
+                               price=price, subscription=subscription["id"], metadata=spec.get("metadata"))
     invoice_items.store(ctx, item)
 
 
@@ -587,6 +591,9 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
                                                                              "unpaid", "paused"):
         return None
     now = ctx.now()
+    if current_period(before)[1] > now:
+        # A hook (a schedule phase that starts a trial or resets the anchor) already moved the period on.
+        return None
     if before["status"] == "trialing" and not _has_payment_method(ctx, before):
         behavior = before["trial_settings"]["end_behavior"]["missing_payment_method"]
         if behavior == "cancel":
@@ -928,6 +935,13 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
             raise InvalidRequestError(
                 "A canceled subscription can only update its cancellation_details and metadata.",
                 code="invalid_canceled_subscription_fields")
+    if before.get("schedule") and not ctx.memo.get("schedule_applying"):
+        for key in ("cancel_at", "cancel_at_period_end"):
+            if key in params:
+                raise InvalidRequestError(
+                    f"The subscription is managed by the subscription schedule `{before['schedule']}`, and updating "
+                    "any cancelation behavior directly is not allowed. Please update the schedule instead.",
+                    param=key)
     subscription = _copy(before)
     now = ctx.time_for(before["test_clock"])
     moment = params.get("proration_date", now)
@@ -967,10 +981,12 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         subscription["pause_collection"] = None if pause == "" else {"behavior": pause["behavior"],
                                                                      "resumes_at": pause.get("resumes_at")}
     if "discounts" in params:
+        kept = discounts.resolve_list(ctx, params["discounts"], customer=subscription["customer"],
+                                      subscription=subscription_id)
         for discount_id in subscription["discounts"]:
-            discounts.remove(ctx, discount_id)
-        subscription["discounts"] = discounts.resolve_list(ctx, params["discounts"], customer=subscription["customer"],
-                                                           subscription=subscription_id)
+            if discount_id not in kept:
+                discounts.remove(ctx, discount_id)
+        subscription["discounts"] = kept
         discounts.attach(ctx, [d for d in subscription["discounts"] if d not in before["discounts"]], subscription_id)
     _apply_cancel_params(subscription, params, now)
     immediate = False
@@ -996,8 +1012,13 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
             _defer_as_pending_update(ctx, before, subscription_id, invoice)
     result = require(ctx, subscription_id)
     _schedule_period_end(ctx, result)
-    return result
+    for hook in AFTER_UPDATE_HOOKS:
+        hook(ctx, before, result, params)
+    return require(ctx, subscription_id)
 
+
+# Called after a direct update with (ctx, before, after, params): a schedule reflects edits in its phases.
+AFTER_UPDATE_HOOKS: list[Any] = []
 
 PENDING_UPDATE_EXPIRY = 23 * 3600
 
@@ -1109,9 +1130,12 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
                                   param="trial_end")
     subscription["trial_end"] = value
     subscription["trial_start"] = subscription["trial_start"] or now
+    starting = subscription["status"] != "trialing"
     subscription["status"] = "trialing"
     subscription["billing_cycle_anchor"] = value
     for item in subscription["items"]["data"]:
+        if starting:
+            item["current_period_start"] = now  # a new trial period begins now
         item["current_period_end"] = value
 
 
@@ -1492,7 +1516,14 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
         if invoice["status"] in ("draft", "open") and invoice["auto_advance"]:
             ctx.store.update(ctx.account_id, {**invoice, "auto_advance": False})
             timers.cancel(ctx, None, invoice["id"])
-    return save(ctx, before, subscription, event="customer.subscription.deleted")
+    result = save(ctx, before, subscription, event="customer.subscription.deleted")
+    for hook in AFTER_CANCEL_HOOKS:
+        hook(ctx, result)
+    return result
+
+
+# Called with (ctx, canceled subscription) after a cancellation: its schedule ends with it.
+AFTER_CANCEL_HOOKS: list[Any] = []
 
 
 def cancel_at_due(ctx: Ctx, subscription_id: str) -> None:
