@@ -19,7 +19,8 @@ from emulator import events, ids, timers
 from emulator.billing import periods
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import common, coupons, invoices, prices, promotion_codes, subscriptions
+from emulator.resources import (common, coupons, invoices, metered_usage, prices, promotion_codes,
+                                subscriptions)
 
 OBJECT = "subscription_schedule"
 MAX_PHASES = 10
@@ -38,6 +39,11 @@ UPDATE_PARAMS = ("end_behavior", "metadata", "proration_behavior", "phases.start
 LIVE = ("not_started", "active")
 # Subscription parameters whose direct edit Stripe records in the schedule by splitting the current phase.
 PHASE_FIELDS = ("items", "discounts", "trial_end", "default_tax_rates")
+
+
+def quantity_of(item: dict[str, Any]) -> dict[str, Any]:
+    """The `quantity` of a subscription or phase item as a parameter (none for metered prices)."""
+    return {"quantity": item["quantity"]} if item.get("quantity") is not None else {}
 
 
 def require(ctx: Ctx, schedule_id: str) -> dict[str, Any]:
@@ -122,9 +128,17 @@ def _phase(ctx: Ctx, spec: dict[str, Any], start: int, index: int, *, param: str
             raise InvalidRequestError("Phase items must use recurring prices.",
                                       param=f"{name}[items][{item_index}][price]")
         currency = currency or price["currency"]
-        items.append({"billing_thresholds": None, "discounts": [], "metadata": dict(item.get("metadata") or {}),
+        phase_item = {"billing_thresholds": None, "discounts": [], "metadata": dict(item.get("metadata") or {}),
                       "plan": price["id"], "price": price["id"], "quantity": item.get("quantity", 1),
-                      "tax_rates": []})
+                      "tax_rates": []}
+        if metered_usage.is_metered(price):
+            # Like subscription items, phase items on metered prices bill usage and carry no quantity.
+            if item.get("quantity") is not None:
+                raise InvalidRequestError("Quantity should not be specified where usage_type is `metered`. "
+                                          "Remove quantity from the item.",
+                                          param=f"{name}[items][{item_index}][quantity]")
+            del phase_item["quantity"]
+        items.append(phase_item)
     if spec.get("end_date") is not None:
         end = spec["end_date"]
         if end == "now":
@@ -304,7 +318,7 @@ def _from_subscription(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     now = ctx.now()
     schedule = _base(ctx, customer, params, now)
     start, end = subscriptions.current_period(subscription)
-    phase = _phase(ctx, {"items": [{"price": item["price"]["id"], "quantity": item["quantity"]}
+    phase = _phase(ctx, {"items": [{"price": item["price"]["id"], **quantity_of(item)}
                                    for item in subscription["items"]["data"]], "end_date": end}, start, 0)
     phase.update({"metadata": {}, "default_tax_rates": list(subscription.get("default_tax_rates") or []),
                   "discounts": [{"coupon": None, "discount": d, "promotion_code": None}
@@ -360,7 +374,7 @@ def _start(ctx: Ctx, schedule_id: str) -> dict[str, Any]:
     try:
         created = subscriptions.create(ctx, {
             "customer": before["customer"],
-            "items": [{"price": item["price"], "quantity": item["quantity"], "metadata": item["metadata"]}
+            "items": [{"price": item["price"], **quantity_of(item), "metadata": item["metadata"]}
                       for item in phase["items"]],
             "metadata": {key: value for key, value in phase["metadata"].items() if value},
             "collection_method": settings["collection_method"],
@@ -471,13 +485,13 @@ def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any]) -> N
     specs: list[dict[str, Any]] = []
     for price_id, item in current.items():
         if price_id in wanted:
-            if wanted[price_id]["quantity"] != item["quantity"]:
-                specs.append({"id": item["id"], "quantity": wanted[price_id]["quantity"]})
+            if wanted[price_id].get("quantity") != item.get("quantity"):
+                specs.append({"id": item["id"], **quantity_of(wanted[price_id])})
         else:
             specs.append({"id": item["id"], "deleted": True})
     for price_id, item in wanted.items():
         if price_id not in current:
-            specs.append({"price": price_id, "quantity": item["quantity"], "metadata": item["metadata"]})
+            specs.append({"price": price_id, **quantity_of(item), "metadata": item["metadata"]})
     update: dict[str, Any] = {"proration_behavior": phase["proration_behavior"]}
     if specs:
         # Deletions last so the subscription never has zero items in between.
@@ -622,7 +636,7 @@ def _resent_past_phases(past: list[dict[str, Any]], specs: list[dict[str, Any]])
             raise InvalidRequestError("You can not modify the end date of a phase that has already ended.",
                                       param=f"phases[{index}][end_date]")
         sent = [(item.get("price") or item.get("plan"), item.get("quantity", 1)) for item in spec.get("items") or []]
-        if sent != [(item["price"], item["quantity"]) for item in match["items"]]:
+        if sent != [(item["price"], item.get("quantity", 1)) for item in match["items"]]:
             raise InvalidRequestError("You can not modify the items of a phase that has already ended.",
                                       param=f"phases[{index}][items]")
         count += 1
@@ -718,7 +732,7 @@ def _reflect_direct_edit(ctx: Ctx, before: dict[str, Any], after: dict[str, Any]
         **phase,
         "add_invoice_items": [],
         "items": [{"billing_thresholds": None, "discounts": [], "metadata": dict(item["metadata"]),
-                   "plan": item["price"]["id"], "price": item["price"]["id"], "quantity": item["quantity"],
+                   "plan": item["price"]["id"], "price": item["price"]["id"], **quantity_of(item),
                    "tax_rates": list(item.get("tax_rates") or [])} for item in after["items"]["data"]],
         "discounts": [{"coupon": None, "discount": d, "promotion_code": None} for d in after["discounts"]],
         "default_tax_rates": list(after.get("default_tax_rates") or []),

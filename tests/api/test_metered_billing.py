@@ -242,3 +242,34 @@ def test_deleting_a_metered_item_with_clear_usage(client: stripe.StripeClient) -
         {"id": by_price[other], "deleted": True}]})
     items = client.v1.invoice_items.list(params={"customer": customer}).data
     assert [(ii.quantity, ii.amount, ii.description) for ii in items] == [(60, 300, "60 × Other calls (at $0.05 / month)")]
+
+
+def test_schedule_keeps_a_metered_item_across_a_downgrade(client: stripe.StripeClient) -> None:
+    event_name = "scheduled_calls"
+    _, metered = metered_price(client, event_name, unit_amount=5)
+    product = client.v1.products.create(params={"name": "Plan"})
+    pro, basic = (client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": amount,
+                                                  "recurring": {"interval": "month"}}).id for amount in (5000, 2000))
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer,
+                                                          "items": [{"price": pro}, {"price": metered}]})
+    schedule = client.v1.subscription_schedules.create(params={"from_subscription": subscription.id})
+    phase_items = {item.price: item for item in schedule.phases[0]["items"]}
+    assert phase_items[pro].quantity == 1 and "quantity" not in phase_items[metered].to_dict()
+    assert_shape(schedule.to_dict())
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+            {"items": [{"price": pro}, {"price": metered, "quantity": 3}], "start_date": ts(2026, 3, 1),
+             "end_date": ts(2026, 4, 1)}]})
+    assert refused.value.param == "phases[0][items][1][quantity]"
+    client.v1.subscription_schedules.update(schedule.id, params={"end_behavior": "release", "phases": [
+        {"items": [{"price": pro}, {"price": metered}], "start_date": ts(2026, 3, 1), "end_date": ts(2026, 4, 1)},
+        {"items": [{"price": basic}, {"price": metered}], "duration": {"interval": "month"}}]})
+    advance(client, clock, ts(2026, 3, 10))
+    report(client, event_name, customer, 300)
+    advance(client, clock, ts(2026, 4, 1, 2))
+    renewal = client.v1.invoices.list(params={"subscription": subscription.id, "limit": 1}).data[0]
+    lines = lines_by_price(renewal)
+    assert (lines[basic].amount, lines[metered].quantity, lines[metered].amount) == (2000, 300, 1500)
+    assert renewal.total == 3500 and pro not in lines
+    assert_shape(renewal.to_dict())
