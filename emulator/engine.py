@@ -27,7 +27,7 @@ import orjson
 from emulator import clock, events
 from emulator.context import Ctx
 from emulator.store import Store
-from emulator.timers import next_due
+from emulator.timers import next_due, pop_due
 
 log = logging.getLogger("emulator.engine")
 
@@ -57,11 +57,10 @@ def run_until(ctx: Ctx, until: int, *, test_clock: str | None = None,
         with store.transaction():
             batch = 0
             while batch < BATCH:
-                row = next_due(store, ctx.account_id, test_clock, until)
+                row = pop_due(store, ctx.account_id, test_clock, until)
                 if row is None:
                     break
-                timer_id, due_at, kind, object_id, payload = row
-                store.execute("DELETE FROM timers WHERE id = ?", (timer_id,))
+                _timer_id, due_at, kind, object_id, payload = row
                 fn = HANDLERS.get(kind)
                 if fn is None:
                     log.warning("no handler for timer kind %s (object %s); dropped", kind, object_id)

@@ -44,8 +44,18 @@ def pending(ctx: Ctx, object_id: str) -> list[tuple[str, int]]:
 
 
 def next_due(store: Store, account: str, test_clock: str | None, until: int) -> tuple[Any, ...] | None:
+    """The next due timer without taking it (is there anything to run?)."""
     if test_clock is None:
         return store.execute("SELECT id, due_at, kind, object_id, payload FROM timers WHERE account = ? AND clock "
                              "IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT 1", (account, until)).fetchone()
     return store.execute("SELECT id, due_at, kind, object_id, payload FROM timers WHERE account = ? AND clock = ? "
                          "AND due_at <= ? ORDER BY due_at, id LIMIT 1", (account, test_clock, until)).fetchone()
+
+
+def pop_due(store: Store, account: str, test_clock: str | None, until: int) -> tuple[Any, ...] | None:
+    """Take the next due timer (deleted in the same statement): (id, due_at, kind, object_id, payload)."""
+    clock_clause = "clock IS NULL" if test_clock is None else "clock = ?"
+    args = (account, until) if test_clock is None else (account, test_clock, until)
+    return store.execute(
+        f"DELETE FROM timers WHERE id = (SELECT id FROM timers WHERE account = ? AND {clock_clause} AND due_at <= ? "
+        "ORDER BY due_at, id LIMIT 1) RETURNING id, due_at, kind, object_id, payload", args).fetchone()
