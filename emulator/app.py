@@ -29,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     store_module.configure(synchronous=str(app.config["SQLITE_SYNCHRONOUS"]))
 
     from emulator.api import error_response, register_routes
+    from emulator.api.frontend import ApiFrontend
     from emulator import engine
     from emulator.dashboard import control, pages
     from emulator.hosted import authentication, invoice_page
@@ -45,6 +46,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # Started lazily so each gunicorn worker process (forked after create_app) runs its own.
         delivery.ensure_worker(app.config["DATABASE"], app.config)
         engine.ensure_scheduler(app.config["DATABASE"], app.config)
+
+    app.wsgi_app = ApiFrontend(app.wsgi_app, app.config, start_background_workers)  # type: ignore[method-assign]
 
     def wants_json() -> bool:
         return request.path.startswith(JSON_PREFIXES) or not request.path.startswith(HTML_PREFIXES)

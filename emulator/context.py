@@ -38,6 +38,8 @@ class Ctx:
     frozen_now: int | None = None
     # Per-request scratch space (e.g. which PaymentMethod a test token became in this request).
     memo: dict[str, Any] = field(default_factory=dict)
+    # The kind of API key the request used: "sk" (secret) or "pk" (publishable, for Stripe.js calls).
+    key_kind: str = "sk"
 
     @property
     def account_id(self) -> str:

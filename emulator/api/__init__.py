@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -27,7 +28,8 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from emulator import engine, ids, store as store_module
 from emulator.context import Ctx
-from emulator.errors import (AuthenticationError, IdempotencyError, InvalidRequestError, StripeError)
+from emulator.errors import (ApiError, AuthenticationError, IdempotencyError, InvalidRequestError,
+                             StripeError)
 from emulator.params import Coercer, decode_pairs, unsupported_paths
 from emulator.render import Renderer
 from emulator.resources import accounts
@@ -35,6 +37,7 @@ from emulator.store import Store
 from emulator.versions import upgrade_request, validate as validate_version
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger("emulator")
 
 Handler = Callable[..., Any]
 _PLACEHOLDER = re.compile(r"\{[^}]+\}|<[^>]+>")
@@ -127,19 +130,63 @@ def register_routes(app: Flask) -> None:
 
 def _make_view(methods: dict[str, Operation]) -> Callable[..., Response]:
     def view(**path_args: str) -> Response:
-        return _dispatch(methods[request.method], path_args)
+        op = methods.get(request.method) or methods["GET"]  # Flask answers HEAD with the GET view
+        pairs = request.form.items(multi=True) if op.method == "POST" else request.args.items(multi=True)
+        api_request = ApiRequest(op.method, request.path, request.headers, list(pairs),
+                                 f"{request.scheme}://{request.host}")
+        answer = run_operation(current_app.config, api_request, op, path_args)
+        return Response(answer.body, status=answer.status, headers=answer.headers, mimetype="application/json")
 
     return view
 
 
-def _dispatch(op: Operation, path_args: dict[str, str]) -> Response:
-    ctx: Ctx = g.ctx
-    if g.key_kind == "pk" and not op.publishable:
+@dataclass
+class ApiRequest:
+    """What the API needs of an HTTP request, whichever way it arrived (the WSGI front or Flask)."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]  # case-insensitive .get
+    pairs: list[tuple[str, str]]  # the decoded form body (POST) or query string
+    origin: str  # scheme://host the client used
+
+
+@dataclass
+class Answer:
+    """A JSON answer: status, body and the headers besides Content-Type."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def run_operation(config: Mapping[str, Any], api_request: ApiRequest, op: Operation,
+                  path_args: dict[str, str]) -> Answer:
+    """Authenticate, run one operation and answer it; every error becomes Stripe's JSON error (an
+    unexpected one a logged 500 `api_error`, the transaction rolled back)."""
+    request_id = ids.new_id("req")
+    ctx: Ctx | None = None
+    try:
+        ctx = open_context(config, api_request, request_id)
+        answer = _dispatch(ctx, op, api_request, path_args)
+    except StripeError as error:
+        answer = error_answer(error)
+    except Exception as error:  # noqa: BLE001 - any bug becomes Stripe's api_error, never a traceback
+        log.exception("Unhandled error on %s %s", api_request.method, api_request.path)
+        answer = error_answer(ApiError(
+            f"stripe-portal-emulator hit an internal error ({type(error).__name__}: {error}). "
+            "This is a bug in the emulator; the request was rolled back."))
+    answer.headers.append(("Request-Id", request_id))
+    answer.headers.append(("Stripe-Version", ctx.api_version if ctx is not None else ""))
+    return answer
+
+
+def _dispatch(ctx: Ctx, op: Operation, api_request: ApiRequest, path_args: dict[str, str]) -> Answer:
+    if ctx.key_kind == "pk" and not op.publishable:
         raise AuthenticationError(
             "This API call cannot be made with a publishable API key. Please use a secret API key. You can "
             "find a list of your API keys at https://dashboard.stripe.com/account/apikeys.")
-    pairs = request.form.items(multi=True) if op.method == "POST" else request.args.items(multi=True)
-    raw = upgrade_request(op.key, ctx.api_version, decode_pairs(list(pairs)))
+    raw = upgrade_request(op.key, ctx.api_version, decode_pairs(api_request.pairs))
     params = op.coercer.coerce(raw) if op.coercer else raw
     unsupported = unsupported_paths(params, op.supported)
     if unsupported:
@@ -150,7 +197,7 @@ def _dispatch(op: Operation, path_args: dict[str, str]) -> Response:
     expand = params.pop("expand", None) or []
     if op.method == "GET":
         return _respond(ctx, op.handler(ctx, params, **path_args), expand)
-    idempotency_key = request.headers.get("Idempotency-Key")
+    idempotency_key = ctx.idempotency_key
     fingerprint = _fingerprint(op, path_args, raw) if idempotency_key else ""
     store = ctx.store
     with store.transaction():
@@ -160,26 +207,26 @@ def _dispatch(op: Operation, path_args: dict[str, str]) -> Response:
                 return replay
         try:
             result = op.handler(ctx, params, **path_args)
-            response = None if isinstance(result, Deferred) else _respond(ctx, result, expand)
+            answer = None if isinstance(result, Deferred) else _respond(ctx, result, expand)
         except StripeError as error:
             if not error.persist:
                 raise
-            response = error_response(error)
-        if idempotency_key and response is not None:
-            _remember(ctx, idempotency_key, fingerprint, response)
-    if response is None:
-        response = _respond(ctx, result.run(), expand)
+            answer = error_answer(error)
+        if idempotency_key and answer is not None:
+            _remember(ctx, idempotency_key, fingerprint, answer)
+    if answer is None:
+        answer = _respond(ctx, result.run(), expand)
         if idempotency_key:
             with store.transaction():
-                _remember(ctx, idempotency_key, fingerprint, response)
-    return response
+                _remember(ctx, idempotency_key, fingerprint, answer)
+    return answer
 
 
-def _remember(ctx: Ctx, key: str, fingerprint: str, response: Response) -> None:
+def _remember(ctx: Ctx, key: str, fingerprint: str, answer: Answer) -> None:
     ctx.store.execute(
         "INSERT OR REPLACE INTO idempotency_keys (account, key, fingerprint, status, body, created) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (ctx.account_id, key, fingerprint, response.status_code, response.get_data(), ctx.now()))
+        (ctx.account_id, key, fingerprint, answer.status, answer.body, ctx.now()))
 
 
 def _fingerprint(op: Operation, path_args: dict[str, str], raw: dict[str, Any]) -> str:
@@ -187,33 +234,34 @@ def _fingerprint(op: Operation, path_args: dict[str, str], raw: dict[str, Any]) 
     return hashlib.sha256(payload).hexdigest()
 
 
-def _replay(ctx: Ctx, key: str, fingerprint: str) -> Response | None:
+def _replay(ctx: Ctx, key: str, fingerprint: str) -> Answer | None:
     """Stripe replays the stored status and body for the same key and parameters (kept 24 h)."""
     row = ctx.store.execute(
         "SELECT fingerprint, status, body, created FROM idempotency_keys WHERE account = ? AND key = ?",
         (ctx.account_id, key)).fetchone()
     if row is None:
         return None
-    if row[3] < ctx.now() - current_app.config["IDEMPOTENCY_TTL_SECONDS"]:
+    if row[3] < ctx.now() - ctx.settings["IDEMPOTENCY_TTL_SECONDS"]:
         return None
     if row[0] != fingerprint:
         raise IdempotencyError(
             "Keys for idempotent requests can only be used with the same parameters they were first used "
             f"with. Try using a key other than '{key}' if you meant to execute a different request.")
-    response = Response(row[2], status=row[1], mimetype="application/json")
-    response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Original-Request"] = g.request_id
-    return response
+    return Answer(row[1], row[2], [("Idempotent-Replayed", "true"), ("Original-Request", ctx.request_id or "")])
 
 
-def _respond(ctx: Ctx, result: Any, expand: list[str]) -> Response:
+def _respond(ctx: Ctx, result: Any, expand: list[str]) -> Answer:
     if isinstance(result, Raw):
-        return json_response(result.body, result.status)
-    return json_response(Renderer(ctx).render(result, expand))
+        return Answer(result.status, orjson.dumps(result.body))
+    return Answer(200, orjson.dumps(Renderer(ctx).render(result, expand)))
 
 
 def json_response(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status=status, mimetype="application/json")
+
+
+def error_answer(error: StripeError) -> Answer:
+    return Answer(error.http_status, orjson.dumps(error.to_dict()))
 
 
 def error_response(error: StripeError) -> Response:
@@ -221,10 +269,11 @@ def error_response(error: StripeError) -> Response:
 
 
 # -- request set-up --------------------------------------------------------------------------------
-@bp.before_request
-def authenticate() -> None:
-    g.request_id = ids.new_id("req")
-    key = _api_key()
+def open_context(config: Mapping[str, Any], api_request: ApiRequest, request_id: str) -> Ctx:
+    """Stripe's authentication (secret or publishable test key, Bearer or Basic; each key its own account),
+    `Stripe-Version` and `Stripe-Account` checks, then the context the operation runs in, after running
+    whatever came due for the account's clock-less objects."""
+    key = _api_key(api_request.headers.get("Authorization") or "")
     if key is None:
         raise AuthenticationError(
             "You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -236,24 +285,32 @@ def authenticate() -> None:
         masked = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else key
         raise AuthenticationError(f"Invalid API Key provided: {masked}")
     kind, suffix = parsed
-    if request.headers.get("Stripe-Account"):
+    if api_request.headers.get("Stripe-Account"):
         raise InvalidRequestError(
             "stripe-portal-emulator does not emulate Connect: remove the Stripe-Account header.",
             param="Stripe-Account")
-    store = Store(store_module.connection_for(current_app.config["DATABASE"]))
-    account = accounts.get_or_create(store, suffix, current_app.config["API_VERSION"])
-    version_header = request.headers.get("Stripe-Version")
+    store = Store(store_module.connection_for(config["DATABASE"]))
+    account = accounts.get_or_create(store, suffix, config["API_VERSION"])
+    version_header = api_request.headers.get("Stripe-Version")
     api_version = validate_version(version_header) if version_header else account.api_version
-    g.key_kind = kind
-    g.ctx = ctx = Ctx(store=store, account=account, api_version=api_version, request_id=g.request_id,
-                idempotency_key=request.headers.get("Idempotency-Key"),
-                base_url=current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}",
-                settings=current_app.config)
+    ctx = Ctx(store=store, account=account, api_version=api_version, request_id=request_id,
+              idempotency_key=api_request.headers.get("Idempotency-Key") or None,
+              base_url=config.get("PUBLIC_URL") or api_request.origin, settings=config, key_kind=kind)
     engine.catch_up(ctx)
+    return ctx
 
 
-def _api_key() -> str | None:
-    header = request.headers.get("Authorization", "")
+def authenticate() -> None:
+    """Flask `before_request` for the emulator's own JSON API (/_emulator/api): the same authentication
+    as /v1, the context in `g.ctx`."""
+    g.request_id = ids.new_id("req")
+    api_request = ApiRequest(request.method, request.path, request.headers, [],
+                             f"{request.scheme}://{request.host}")
+    g.ctx = open_context(current_app.config, api_request, g.request_id)
+    g.key_kind = g.ctx.key_kind
+
+
+def _api_key(header: str) -> str | None:
     if header.startswith("Bearer "):
         return header[7:].strip() or None
     if header.startswith("Basic "):
@@ -263,10 +320,3 @@ def _api_key() -> str | None:
             return None
         return decoded.split(":", 1)[0] or None
     return None
-
-
-@bp.after_request
-def add_request_id(response: Response) -> Response:
-    response.headers["Request-Id"] = g.get("request_id") or ids.new_id("req")
-    response.headers["Stripe-Version"] = g.ctx.api_version if "ctx" in g else ""
-    return response

@@ -217,3 +217,18 @@ def test_empty_value_unsets_only_string_map_entries(http: RawHttp) -> None:
     unset = http.post(f"/v1/promotion_codes/{promo['id']}", data={"metadata[a]": "1"}).json()
     assert http.post(f"/v1/promotion_codes/{promo['id']}", data={"metadata[a]": ""}).json()["metadata"] == {}
     assert unset["metadata"] == {"a": "1"}
+
+
+def test_requests_outside_the_usual_form_get_the_same_answers(http: RawHttp) -> None:
+    """Multipart bodies and HEAD go through Flask's views; they authenticate and answer like the rest."""
+    multipart = http.session.post(http.base + "/v1/customers", files={"email": (None, "m@example.com"),
+                                                                      "metadata[source]": (None, "multipart")})
+    assert multipart.status_code == 200, multipart.text
+    assert (multipart.json()["email"], multipart.json()["metadata"]) == ("m@example.com", {"source": "multipart"})
+    assert multipart.headers["Request-Id"].startswith("req_") and multipart.headers["Stripe-Version"]
+    head = http.session.head(http.base + "/v1/customers")
+    assert head.status_code == 200 and head.headers["Content-Type"] == "application/json"
+    unauthenticated = requests.post(http.base + "/v1/customers", files={"email": (None, "x@example.com")})
+    assert unauthenticated.status_code == 401 and unauthenticated.json()["error"]["type"] == "invalid_request_error"
+    listing = http.get("/v1/customers", params={"email": "m@example.com"}).json()
+    assert [customer["id"] for customer in listing["data"]] == [multipart.json()["id"]]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
-
 from emulator import search
 from emulator.api import operation
 from emulator.errors import ResourceMissingError
@@ -30,12 +28,12 @@ def search_payment_intents(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("GET", "/v1/payment_intents/<intent>", supports=("client_secret",), publishable=True)
 def retrieve_payment_intent(ctx: Ctx, params: dict[str, Any], intent: str) -> dict[str, Any]:
-    return _with_client_secret(payment_intents.retrieve(ctx, intent), params, "payment_intent")
+    return _with_client_secret(ctx, payment_intents.retrieve(ctx, intent), params, "payment_intent")
 
 
-def _with_client_secret(obj: dict[str, Any], params: dict[str, Any], kind: str) -> dict[str, Any]:
+def _with_client_secret(ctx: Ctx, obj: dict[str, Any], params: dict[str, Any], kind: str) -> dict[str, Any]:
     """A publishable key may read an intent only with its client_secret, as Stripe.js does."""
-    if g.key_kind == "pk" and params.get("client_secret") != obj["client_secret"]:
+    if ctx.key_kind == "pk" and params.get("client_secret") != obj["client_secret"]:
         raise ResourceMissingError(kind, obj["id"])
     return obj
 
@@ -107,7 +105,7 @@ def list_setup_intents(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
 
 @operation("GET", "/v1/setup_intents/<intent>", supports=("client_secret",), publishable=True)
 def retrieve_setup_intent(ctx: Ctx, params: dict[str, Any], intent: str) -> dict[str, Any]:
-    return _with_client_secret(setup_intents.require(ctx, intent), params, "setup_intent")
+    return _with_client_secret(ctx, setup_intents.require(ctx, intent), params, "setup_intent")
 
 
 @operation("POST", "/v1/setup_intents/<intent>", supports=setup_intents.UPDATE_PARAMS)
