@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from typing import Any
 
 from flask import Flask, Response, g, render_template, request
@@ -41,11 +43,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(authentication.bp)
     app.register_blueprint(invoice_page.bp)
 
+    workers_started = threading.Event()
+    os.register_at_fork(after_in_child=workers_started.clear)
+
     @app.before_request
     def start_background_workers() -> None:
         # Started lazily so each gunicorn worker process (forked after create_app) runs its own.
-        delivery.ensure_worker(app.config["DATABASE"], app.config)
-        engine.ensure_scheduler(app.config["DATABASE"], app.config)
+        if not workers_started.is_set():
+            delivery.ensure_worker(app.config["DATABASE"], app.config)
+            engine.ensure_scheduler(app.config["DATABASE"], app.config)
+            workers_started.set()
 
     app.wsgi_app = ApiFrontend(app.wsgi_app, app.config, start_background_workers)  # type: ignore[method-assign]
 

@@ -1,4 +1,7 @@
-"""The /v1 blueprint: authentication, API versions, parameter checking, idempotency, rendering.
+"""The /v1 API: authentication, API versions, parameter checking, idempotency, rendering.
+
+Requests reach `run_operation` through the WSGI front (`emulator.api.frontend`, the usual path) or through
+the blueprint's Flask views (HEAD, multipart bodies); both answer identically.
 
 Views are thin: an `@operation` names Stripe's method and path, the parameters the emulator implements,
 and a handler that calls one resource function. Everything Stripe does around the call happens here once:
