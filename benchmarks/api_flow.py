@@ -101,7 +101,7 @@ def main() -> None:
     report("fixed-JSON server (SDK + HTTP floor)", measure(floor_url, args.flows))
     floor_server.shutdown()  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory() as tmp:
-        live = LiveEmulator(os.path.join(tmp, "bench.sqlite3"))
+        live = LiveEmulator(os.path.join(tmp, "bench.sqlite3"), verify=False)
         try:
             report("emulator, empty store", measure(live.url, args.flows))
             if args.grow:

@@ -33,7 +33,7 @@ def main() -> None:
     start = datetime(2027, 1, 15, tzinfo=timezone.utc)
     with tempfile.TemporaryDirectory() as tmp:
         live = LiveEmulator(os.path.join(tmp, "bench.sqlite3"),
-                            env={"STRIPE_EMULATOR_WEBHOOK_DELIVERY": "off"})
+                            env={"STRIPE_EMULATOR_WEBHOOK_DELIVERY": "off"}, verify=False)
         try:
             client = stripe.StripeClient("sk_test_bench_clocks", base_addresses={"api": live.url},
                                          max_network_retries=0)

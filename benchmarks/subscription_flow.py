@@ -95,7 +95,8 @@ def main() -> None:
     results: dict[str, list[float]] = {"emulator": [], "localstripe (plans)": [], "fixed JSON": []}
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory() as tmp:
-            live = LiveEmulator(os.path.join(tmp, "bench.sqlite3"), env={"STRIPE_EMULATOR_WEBHOOK_DELIVERY": "off"})
+            live = LiveEmulator(os.path.join(tmp, "bench.sqlite3"),
+                                env={"STRIPE_EMULATOR_WEBHOOK_DELIVERY": "off"}, verify=False)
             try:
                 results["emulator"].append(timed_round(live.url, args.flows, use_plans=False))
             finally:

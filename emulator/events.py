@@ -42,16 +42,19 @@ def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[s
     """Stripe's `previous_attributes`: the old values of changed keys, nested objects compared key by
     key (only changed sub-keys appear), arrays and lists included whole."""
     changed: dict[str, Any] = {}
-    for key in before.keys() | after.keys():
-        old = before.get(key, None)
-        new = after.get(key, None)
-        if old == new:
+    for key, old in before.items():
+        new = after.get(key)
+        if old is new or old == new:
             continue
         if isinstance(old, dict) and isinstance(new, dict) and old.get("object") != "list" \
                 and "object" not in old:
             changed[key] = previous_attributes(old, new)
         else:
             changed[key] = old
+    if after.keys() != before.keys():
+        for key in after.keys() - before.keys():
+            if after[key] is not None:
+                changed[key] = None
     return changed
 
 

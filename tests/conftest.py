@@ -26,18 +26,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# The store checks that no resource changes a stored document's nested values in place (see Store.get).
+VERIFY = {"STRIPE_EMULATOR_VERIFY_SHARED": "1"}
+
+
 class LiveEmulator:
     """An emulator started as its own process (`python -m emulator serve`), stopped by its PID."""
 
     def __init__(self, db_path: str, *extra_args: str, env: dict[str, str] | None = None,
-                 python: str = sys.executable, cwd: Path | str = ROOT) -> None:
+                 python: str = sys.executable, cwd: Path | str = ROOT, verify: bool = True) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_path = db_path
         self.log = tempfile.NamedTemporaryFile(prefix="emulator-", suffix=".log", delete=False)
         self.process = subprocess.Popen(
             [python, "-m", "emulator", "serve", "--port", str(self.port), "--db", db_path, *extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=cwd)
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(VERIFY if verify else {}), **(env or {})}, cwd=cwd)
         self.wait_ready()
 
     def wait_ready(self, timeout: float = 30) -> None:

@@ -12,6 +12,7 @@ transition is written once, not three times. Reads by id see the held-back state
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ import sqlite_utils
 
 from emulator.store.migrations import migrate
 
+# Tests set STRIPE_EMULATOR_VERIFY_SHARED=1 to check that no resource changes a stored document in place.
+VERIFY_SHARED = bool(os.environ.get("STRIPE_EMULATOR_VERIFY_SHARED"))
 _local = threading.local()
 _synchronous = "OFF"
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -89,6 +92,8 @@ class Store:
         # Held-back writes: (account, id) -> [is_insert, object, created, customer, owner, data], in first-write
         # order so inserts keep their creation order (seq); event rows in emission order.
         self._pending_objects: dict[tuple[str, str], list[Any]] = {}
+        self._pending_types: set[str] = set()
+        self._parsed: dict[tuple[str, str], tuple[bytes, dict[str, Any]]] = {}
         self._pending_events: list[list[Any]] = []
 
     def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
@@ -122,6 +127,8 @@ class Store:
             self.conn.execute("ROLLBACK")
             raise
         try:
+            if VERIFY_SHARED:
+                self._verify_shared()
             self.flush()
         except BaseException:
             self._depth = 0
@@ -140,10 +147,17 @@ class Store:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
+    def _verify_shared(self) -> None:
+        for key, (data, parsed) in self._parsed.items():
+            if orjson.dumps(parsed) != data:
+                raise AssertionError(f"a nested value of {key[1]} was changed in place")
+
     def _forget(self) -> None:
+        self._parsed.clear()
         self._rows.clear()
         self.memo.clear()
         self._pending_objects.clear()
+        self._pending_types.clear()
         self._pending_events.clear()
 
     def flush(self) -> None:
@@ -154,6 +168,7 @@ class Store:
             updates = [(row[5], row[3], row[4], account, object_id)
                        for (account, object_id), row in self._pending_objects.items() if not row[0]]
             self._pending_objects.clear()
+            self._pending_types.clear()
             if inserts:
                 self.conn.executemany(
                     "INSERT INTO objects (account, id, object, created, customer, owner, deleted, data) "
@@ -170,7 +185,7 @@ class Store:
 
     def _flush_for(self, object_type: str) -> None:
         """Before a query of one object type: only held-back objects of that type could change its answer."""
-        if any(row[1] == object_type for row in self._pending_objects.values()):
+        if object_type in self._pending_types:
             self.flush()
 
     # -- events -------------------------------------------------------------------------------
@@ -217,7 +232,18 @@ class Store:
                 self._rows[key] = row
         if row is None or (object_type is not None and row[0] != object_type):
             return None
-        obj = orjson.loads(row[2])
+        if not self._depth:
+            obj = orjson.loads(row[2])
+        else:
+            # Within a transaction the parsed document is kept and each caller gets a shallow copy:
+            # resources replace nested values ({**old, ...}) rather than changing them in place.
+            shared = self._parsed.get(key)
+            if shared is None or shared[0] is not row[2]:
+                shared = (row[2], orjson.loads(row[2]))
+                self._parsed[key] = shared
+            elif VERIFY_SHARED and orjson.dumps(shared[1]) != row[2]:
+                raise AssertionError(f"a nested value of {object_id} was changed in place")
+            obj = dict(shared[1])
         if row[1]:
             obj["deleted"] = True
         return obj
@@ -230,6 +256,7 @@ class Store:
             if key in self._pending_objects or self._rows.get(key) is not None:
                 raise sqlite3.IntegrityError(f"UNIQUE constraint failed: objects.account, objects.id ({obj['id']})")
             self._pending_objects[key] = [True, obj["object"], obj.get("created", 0), customer, owner, data]
+            self._pending_types.add(obj["object"])
             self._rows[key] = (obj["object"], 0, data)
             return data
         self.conn.execute(
@@ -254,6 +281,7 @@ class Store:
             pending = self._pending_objects.get(key)
             if pending is None:
                 self._pending_objects[key] = [False, obj["object"], None, customer, owner, data]
+                self._pending_types.add(obj["object"])
             else:
                 pending[5] = data
                 if customer is not None:
