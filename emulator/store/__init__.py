@@ -258,6 +258,7 @@ class Store:
             self._pending_objects[key] = [True, obj["object"], obj.get("created", 0), customer, owner, data]
             self._pending_types.add(obj["object"])
             self._rows[key] = (obj["object"], 0, data)
+            self._parsed[key] = (data, dict(obj))
             return data
         self.conn.execute(
             "INSERT INTO objects (account, id, object, created, customer, owner, deleted, data) "
@@ -290,6 +291,7 @@ class Store:
                     pending[4] = owner
             cached = self._rows.get(key)
             self._rows[key] = (obj["object"], cached[1] if cached else 0, data)
+            self._parsed[key] = (data, dict(obj))
             return data
         self.conn.execute(
             "UPDATE objects SET data = ?, customer = COALESCE(?, customer), owner = COALESCE(?, owner) "
