@@ -34,7 +34,7 @@ log = logging.getLogger("emulator.engine")
 Handler = Callable[[Ctx, str, dict[str, Any]], None]
 HANDLERS: dict[str, Handler] = {}
 # Transitions processed per transaction while catching up (all-or-nothing per batch).
-BATCH = 200
+BATCH = 500
 
 
 def handler(kind: str) -> Callable[[Handler], Handler]:

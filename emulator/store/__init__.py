@@ -210,6 +210,7 @@ class Store:
     def discarded(self) -> Iterator[None]:
         """Run work inside a savepoint that is always rolled back (previews compute with the real code)."""
         self.flush()
+        rows, parsed = dict(self._rows), dict(self._parsed)
         self.conn.execute("SAVEPOINT discarded")
         try:
             yield
@@ -217,6 +218,9 @@ class Store:
             self.conn.execute("ROLLBACK TO discarded")
             self.conn.execute("RELEASE discarded")
             self._forget()
+            if self._depth:
+                # What was read before the savepoint is still true after rolling it back.
+                self._rows, self._parsed = rows, parsed
 
     # -- objects ------------------------------------------------------------------------------
     def get(self, account: str, object_id: str, object_type: str | None = None) -> dict[str, Any] | None:
