@@ -79,17 +79,7 @@ def _add_invoice_items(ctx: Ctx, specs: Any, name: str) -> list[dict[str, Any]]:
     result = []
     for index, spec in enumerate(specs):
         param = f"{name}[add_invoice_items][{index}]"
-        if spec.get("price"):
-            price = prices.require(ctx, spec["price"], param=f"{param}[price]")
-        elif spec.get("price_data"):
-            data = spec["price_data"]
-            price = prices.create(ctx, {"product": data["product"], "currency": data["currency"], "active": False,
-                                        **({"unit_amount": data["unit_amount"]} if "unit_amount" in data else
-                                           {"unit_amount_decimal": data.get("unit_amount_decimal", "0")})},
-                                  param_prefix=f"{param}[price_data]")
-        else:
-            raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
-                                      code="parameter_missing")
+        price = subscriptions.one_off_price(ctx, spec, param)
         quantity = spec.get("quantity", 1)
         if quantity < 0:
             raise InvalidRequestError("Invalid integer: quantity must be at least 0.", param=f"{param}[quantity]")

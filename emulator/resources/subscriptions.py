@@ -26,16 +26,18 @@ from emulator.resources import common, discounts, invoice_items, invoices, meter
 OBJECT = "subscription"
 INCOMPLETE_EXPIRY = 23 * 3600
 TRIAL_WILL_END_BEFORE = 3 * 86400
-CREATE_PARAMS = ("backdate_start_date", "billing_cycle_anchor", "billing_cycle_anchor_config", "billing_mode", "cancel_at", "cancel_at_period_end", "collection_method",
-                 "currency", "customer", "days_until_due", "default_payment_method", "description", "discounts",
-                 "items.price", "items.quantity", "items.metadata", "items.price_data", "items.tax_rates", "metadata",
-                 "off_session", "payment_behavior", "proration_behavior", "trial_end", "trial_period_days",
-                 "trial_from_plan", "trial_settings", "add_invoice_items", "default_tax_rates", "automatic_tax")
-UPDATE_PARAMS = ("billing_cycle_anchor", "cancel_at", "cancel_at_period_end", "cancellation_details",
-                 "collection_method", "days_until_due", "default_payment_method", "description", "discounts",
-                 "items.id", "items.price", "items.quantity", "items.metadata", "items.deleted", "items.price_data",
-                 "items.clear_usage", "items.tax_rates", "metadata", "default_tax_rates", "automatic_tax", "off_session", "pause_collection", "payment_behavior",
-                 "proration_behavior", "proration_date", "trial_end", "trial_settings")
+CREATE_PARAMS = ("add_invoice_items", "automatic_tax", "backdate_start_date", "billing_cycle_anchor",
+                 "billing_cycle_anchor_config", "billing_mode", "cancel_at", "cancel_at_period_end",
+                 "collection_method", "currency", "customer", "days_until_due", "default_payment_method",
+                 "default_tax_rates", "description", "discounts", "items.metadata", "items.price", "items.price_data",
+                 "items.quantity", "items.tax_rates", "metadata", "off_session", "payment_behavior",
+                 "proration_behavior", "trial_end", "trial_from_plan", "trial_period_days", "trial_settings")
+UPDATE_PARAMS = ("automatic_tax", "billing_cycle_anchor", "cancel_at", "cancel_at_period_end", "cancellation_details",
+                 "collection_method", "days_until_due", "default_payment_method", "default_tax_rates", "description",
+                 "discounts", "items.clear_usage", "items.deleted", "items.id", "items.metadata", "items.price",
+                 "items.price_data", "items.quantity", "items.tax_rates", "metadata", "off_session",
+                 "pause_collection", "payment_behavior", "proration_behavior", "proration_date", "trial_end",
+                 "trial_settings")
 CANCEL_PARAMS = ("cancellation_details", "invoice_now", "prorate")
 LIST_PARAMS = (*common.LIST_PARAMS, "collection_method", "customer", "price", "status", "test_clock")
 SEARCH_FIELDS = {
@@ -523,22 +525,27 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
     return lines
 
 
+def one_off_price(ctx: Ctx, spec: dict[str, Any], param: str) -> dict[str, Any]:
+    """The price of an `add_invoice_items[]` entry: `price`, or `price_data` (which creates an inactive
+    one-time price, as Stripe does)."""
+    if spec.get("price"):
+        return prices.require(ctx, spec["price"], param=f"{param}[price]")
+    if spec.get("price_data"):
+        data = spec["price_data"]
+        return prices.create(ctx, {"product": data["product"], "currency": data["currency"], "active": False,
+                                   **({"unit_amount": data["unit_amount"]} if "unit_amount" in data else
+                                      {"unit_amount_decimal": data.get("unit_amount_decimal", "0")})},
+                             param_prefix=f"{param}[price_data]")
+    raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
+                              code="parameter_missing")
+
+
 def _add_invoice_item(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], spec: dict[str, Any],
                       param: str, period: tuple[int, int] | None = None) -> None:
     """A one-off item for the next invoice. Its period defaults, as in Stripe, to the latest item period start
     and the earliest item period end."""
     quantity = spec.get("quantity", 1)
-    if spec.get("price"):
-        price = prices.require(ctx, spec["price"], param=f"{param}[price]")
-    elif spec.get("price_data"):
-        data = spec["price_data"]
-        price = prices.create(ctx, {"product": data["product"], "currency": data["currency"], "active": False,
-                                    **({"unit_amount": data["unit_amount"]} if "unit_amount" in data else
-                                       {"unit_amount_decimal": data.get("unit_amount_decimal", "0")})},
-                              param_prefix=f"{param}[price_data]")
-    else:
-        raise InvalidRequestError(f"Missing required param: {param}[price].", param=f"{param}[price]",
-                                  code="parameter_missing")
+    price = one_off_price(ctx, spec, param)
     if period is None:
         items = subscription["items"]["data"]
         period = (max(i["current_period_start"] for i in items), min(i["current_period_end"] for i in items))

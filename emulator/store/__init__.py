@@ -120,13 +120,6 @@ class Store:
         self._forget()
         try:
             yield
-        except BaseException:
-            self._depth = 0
-            self._after_commit.clear()
-            self._forget()
-            self.conn.execute("ROLLBACK")
-            raise
-        try:
             if VERIFY_SHARED:
                 self._verify_shared()
             self.flush()
