@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -15,9 +16,19 @@ def build_server(app: Flask, host: str, port: int) -> WSGIServer:
     return WSGIServer(app, host, port)
 
 
+def tune_garbage_collector() -> None:
+    """Requests allocate many short-lived JSON containers without reference cycles (freed as soon as they
+    are dropped); Python's default collector still walks the young generation every 700 allocations and
+    the whole heap (the loaded app) now and then, about a tenth of a test-clock renewal's cost. Freeze what
+    is loaded at start-up and collect less often."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def serve(app: Flask, host: str, port: int, workers: int = 1) -> None:
     """Serve until interrupted. With several workers every piece of state is in SQLite (WAL), so gunicorn
     processes share one database file safely."""
+    tune_garbage_collector()
     if workers <= 1:
         server = build_server(app, host, port)
         try:
