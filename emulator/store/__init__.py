@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,9 +26,11 @@ from emulator.store.migrations import migrate
 
 # Tests set STRIPE_EMULATOR_VERIFY_SHARED=1 to check that no resource changes a stored document in place.
 VERIFY_SHARED = bool(os.environ.get("STRIPE_EMULATOR_VERIFY_SHARED"))
-_local = threading.local()
-_synchronous = "OFF"
 SYNCHRONOUS_LEVELS = ("OFF", "NORMAL", "FULL", "EXTRA")
+_synchronous = "OFF"
+_local = threading.local()
+_migrated: set[str] = set()
+_migrate_lock = threading.Lock()
 
 
 def configure(*, synchronous: str) -> None:
@@ -36,10 +38,9 @@ def configure(*, synchronous: str) -> None:
     global _synchronous
     level = synchronous.upper()
     if level not in SYNCHRONOUS_LEVELS:
-        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_LEVELS).lower()}, not {synchronous!r}")
+        raise ValueError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNCHRONOUS_LEVELS).lower()}, "
+                         f"not {synchronous!r}")
     _synchronous = level
-_migrated: set[str] = set()
-_migrate_lock = threading.Lock()
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -140,9 +141,10 @@ class Store:
     def in_transaction(self) -> bool:
         return self._depth > 0
 
-    def _verify_shared(self) -> None:
-        for key, (data, parsed) in self._parsed.items():
-            if orjson.dumps(parsed) != data:
+    def _verify_shared(self, keys: Iterable[tuple[str, str]] | None = None) -> None:
+        for key in keys if keys is not None else list(self._parsed):
+            shared = self._parsed.get(key)
+            if shared is not None and orjson.dumps(shared[1]) != shared[0]:
                 raise AssertionError(f"a nested value of {key[1]} was changed in place")
 
     def _forget(self) -> None:
@@ -185,10 +187,8 @@ class Store:
     def add_event(self, row: list[Any]) -> None:
         """Record an event row (account, id, type, created, object_id, request_id, idempotency_key, object
         bytes, previous_attributes bytes); held back until the next flush inside a transaction."""
-        if self._depth:
-            self._pending_events.append(row)
-        else:
-            self._pending_events.append(row)
+        self._pending_events.append(row)
+        if not self._depth:
             self.flush()
 
     def replace_event_object(self, account: str, event_id: str, data: bytes) -> None:
@@ -238,8 +238,8 @@ class Store:
             if shared is None or shared[0] is not row[2]:
                 shared = (row[2], orjson.loads(row[2]))
                 self._parsed[key] = shared
-            elif VERIFY_SHARED and orjson.dumps(shared[1]) != row[2]:
-                raise AssertionError(f"a nested value of {object_id} was changed in place")
+            elif VERIFY_SHARED:
+                self._verify_shared((key,))
             obj = dict(shared[1])
         if row[1]:
             obj["deleted"] = True
@@ -276,6 +276,8 @@ class Store:
         data = orjson.dumps(obj)
         key = (account, obj["id"])
         if self._depth:
+            if VERIFY_SHARED:
+                self._verify_shared((key,))
             pending = self._pending_objects.get(key)
             if pending is None:
                 self._pending_objects[key] = [False, obj["object"], None, customer, owner, data]
