@@ -351,7 +351,7 @@ def preview(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: s
             details = _update_params(configuration, subscription, item, price, quantity)
             invoice = previews.create_preview(ctx, {"subscription": subscription_id,
                                                     "subscription_details": details})
-    immediate = invoice["billing_reason"] != "upcoming"
+    immediate = not scheduled and not same and invoice["billing_reason"] != "upcoming"
     return {
         "subscription": subscription,
         "current": _plan(ctx, item["price"], item["quantity"]),

@@ -211,3 +211,54 @@ def test_a_schedule_made_through_the_api_locks_the_portal(client: stripe.StripeC
     page.goto(page.url.split("/subscriptions/")[0])
     assert page.get_by_test_id("subscription-locked").count() == 0
     assert page.get_by_test_id("update-plan").count() == 1
+
+
+def test_shorter_interval_is_scheduled_and_an_unmatched_change_applies_now(client: stripe.StripeClient,
+                                                                           page: Any) -> None:
+    product = client.v1.products.create(params={"name": "Team"})
+    monthly = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 1500,
+                                              "recurring": {"interval": "month"}}).id
+    yearly = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 15000,
+                                             "recurring": {"interval": "year"}}).id
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account",
+        "features": {"subscription_update": {
+            "enabled": True, "default_allowed_updates": ["price", "quantity"],
+            "products": [{"product": product.id, "prices": [monthly, yearly],
+                          "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 5}}],
+            "schedule_at_period_end": {"conditions": [{"type": "shortening_interval"}]}}}})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer,
+                                                          "items": [{"price": yearly, "quantity": 2}]})
+    advance(client, clock, ts(2026, 3, 1))
+    open_portal(client, page, customer, configuration.id)
+    assert text(page, "subscription-price") == "$300.00" and text(page, "subscription-quantity") == "2"
+    # Yearly -> monthly: a shorter interval waits for the end of the year.
+    choose(page, monthly)
+    assert text(page, "confirm-effective-date") == "January 1, 2027"
+    assert text(page, "confirm-next-invoice-amount") == "$30.00"
+    page.get_by_test_id("confirm-submit").click()
+    assert text(page, "pending-plan") == "Team" and text(page, "pending-date") == "January 1, 2027"
+    schedule = client.v1.subscription_schedules.retrieve(client.v1.subscriptions.retrieve(subscription.id).schedule)
+    assert [(p.items[0].price, p.items[0].quantity, p.end_date) for p in schedule.phases] == [
+        (yearly, 2, ts(2027, 1, 1)), (monthly, 2, ts(2027, 2, 1))]
+    # Fewer seats on the yearly price: no condition configured for it, so it applies now, with the
+    # configuration's default proration (none), and the pending change is dropped.
+    page.get_by_test_id("update-plan").click()
+    page.locator(f'[data-testid="plan-option"][data-price="{yearly}"]').click()
+    page.get_by_test_id("plan-quantity").fill("1")
+    page.get_by_test_id("plan-continue").click()
+    assert text(page, "confirm-amount-due-today") == "$0.00"
+    assert text(page, "confirm-next-invoice-amount") == "$150.00"
+    page.get_by_test_id("confirm-submit").click()
+    assert text(page, "portal-message") == "Your plan was updated to Team."
+    assert page.get_by_test_id("subscription-quantity").count() == 0 and text(page, "subscription-price") == "$150.00"
+    after = client.v1.subscriptions.retrieve(subscription.id)
+    assert_shape(after.to_dict())
+    assert after.schedule is None and after["items"].data[0].quantity == 1
+    assert after.latest_invoice == subscription.latest_invoice  # proration none: nothing billed now
+    assert client.v1.invoice_items.list(params={"customer": customer}).data == []
+    assert client.v1.subscription_schedules.retrieve(schedule.id).status == "released"
+    # A quantity outside the configured range is refused on the portal's error page.
+    page.goto(f"{page.url.split('?')[0]}/subscriptions/{subscription.id}/confirm?price={yearly}&quantity=9")
+    assert text(page, "portal-error-message") == "Choose a quantity between 1 and 5."
