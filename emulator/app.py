@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from emulator import engine
     from emulator.dashboard import control, pages
     from emulator.hosted import authentication, invoice_page
+    from emulator import portal
     from emulator.webhooks import delivery
 
     register_routes(app)
@@ -42,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(authentication.bp)
     app.register_blueprint(invoice_page.bp)
+    app.register_blueprint(portal.bp)
 
     workers_started = threading.Event()
     os.register_at_fork(after_in_child=workers_started.clear)

@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     "DUNNING_FINAL_ACTION": "cancel",
     # Deliver to public internet hosts too (by default only loopback and private networks).
     "ALLOW_PUBLIC_WEBHOOK_URLS": False,
+    # A portal session created without `configuration` when the account has no default configuration:
+    # "create" saves the Dashboard's default configuration on first use; "error" refuses, as Stripe does in
+    # test mode until the portal settings were saved once.
+    "PORTAL_DEFAULT_CONFIGURATION": "create",
     # SQLite's `synchronous` pragma. "off": commits never wait for the disk (a killed emulator loses nothing,
     # a power cut could damage the file); "normal" or "full" trade speed for durability across OS crashes.
     "SQLITE_SYNCHRONOUS": "off",

@@ -58,6 +58,11 @@ def _preview_subscription(ctx: Ctx, subscription_id: str, details: dict[str, Any
                                   code="invoice_upcoming_none")
     renewed = subscriptions.renew(ctx.at(period_end), subscription_id)
     if renewed is None:
+        # A schedule phase starting at the period end may itself invoice (a new interval restarts the
+        # period), which leaves nothing for the renewal: that invoice is the next one.
+        after = subscriptions.require(ctx, subscription_id)
+        if after["latest_invoice"] and after["latest_invoice"] != current["latest_invoice"]:
+            return invoices.require(ctx, after["latest_invoice"])
         raise InvalidRequestError("No upcoming invoices for this subscription.", code="invoice_upcoming_none")
     return invoices.require(ctx, renewed["latest_invoice"])
 

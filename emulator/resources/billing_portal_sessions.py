@@ -1,0 +1,152 @@
+"""Customer portal sessions (`/v1/billing_portal/sessions`): a short-lived link into the portal for one
+customer.
+
+Sessions can only be created (Stripe has no retrieve or list). The `url` carries a secret token (from the
+`secrets` module, never seeded): whoever holds it is the customer. As Stripe documents, the link must be
+opened within 5 minutes of its creation and then stays valid until an hour after the customer's last
+activity. Both windows run on the account's clock (wall time plus the account's shift), never on a test
+clock: advancing a customer's test clock does not expire the session.
+
+Without `configuration` the account's default configuration is used. Stripe refuses such a session in test
+mode until the portal settings were saved once; the emulator follows `PORTAL_DEFAULT_CONFIGURATION`:
+`create` (the default) saves the Dashboard's default configuration on first use, `error` answers like
+Stripe.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from typing import Any
+
+from emulator import ids
+from emulator.context import Ctx
+from emulator.errors import InvalidRequestError, ResourceMissingError
+from emulator.resources import billing_portal_configurations as configurations, common
+
+OBJECT = "billing_portal.session"
+CREATE_PARAMS = ("customer", "configuration", "locale", "return_url")
+OPEN_WITHIN_SECONDS = 5 * 60
+IDLE_SECONDS = 60 * 60
+TOKEN_PREFIX = "test_"
+
+
+def _mark(ctx: Ctx, session_id: str, name: str, value: str) -> None:
+    ctx.store.execute("INSERT OR REPLACE INTO internal_marks (account, object_id, name, value) VALUES (?, ?, ?, ?)",
+                      (ctx.account_id, session_id, name, value))
+
+
+def _read_mark(ctx: Ctx, session_id: str, name: str) -> str | None:
+    row = ctx.store.execute("SELECT value FROM internal_marks WHERE account = ? AND object_id = ? AND name = ?",
+                            (ctx.account_id, session_id, name)).fetchone()
+    return row[0] if row else None
+
+
+def _default_configuration(ctx: Ctx) -> dict[str, Any]:
+    configuration = configurations.default(ctx)
+    if configuration is not None:
+        return configuration
+    if ctx.settings.get("PORTAL_DEFAULT_CONFIGURATION", "create") == "error":
+        raise InvalidRequestError(
+            "No configuration provided and your test mode default configuration has not been created. Provide a "
+            "configuration or create your default by saving your customer portal settings in test mode at "
+            "https://dashboard.stripe.com/test/settings/billing/portal.", param="configuration")
+    created = configurations.create(ctx, {}, is_default=True)
+    features = configurations.dashboard_defaults()
+    saved = {**created, "features": features}
+    return common.save(ctx, created, saved)
+
+
+def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`POST /v1/billing_portal/sessions`: a portal link for `customer`, with `configuration` (else the
+    default), `return_url` (else the configuration's `default_return_url`; one of them is required) and
+    `locale`."""
+    if not params.get("customer"):
+        raise InvalidRequestError("Missing required param: customer.", param="customer", code="parameter_missing")
+    customer = common.require(ctx, "customer", params["customer"], param="customer")
+    if params.get("configuration"):
+        configuration = configurations.require(ctx, params["configuration"], param="configuration")
+        if not configuration["active"]:
+            raise InvalidRequestError(f"The configuration {configuration['id']} is not active; activate it or use "
+                                      "another configuration.", param="configuration")
+    else:
+        configuration = _default_configuration(ctx)
+    return_url = params.get("return_url") or configuration["default_return_url"]
+    if not return_url:
+        raise InvalidRequestError(
+            "Missing required param: return_url. It is required unless the configuration sets a "
+            "default_return_url.", param="return_url", code="parameter_missing")
+    configurations.check_url(return_url, "return_url")
+    session_id = ids.new_id("bps")
+    secret = ids.new_secret("", 24)
+    session = {
+        "id": session_id,
+        "object": OBJECT,
+        "configuration": configuration["id"],
+        "created": ctx.now(),
+        "customer": customer["id"],
+        "customer_account": None,
+        "flow": None,
+        "livemode": False,
+        "locale": params.get("locale"),
+        "on_behalf_of": None,
+        "return_url": return_url,
+        "url": f"{ctx.base_url}/p/session/{_token(ctx.account_id, session_id, secret)}",
+    }
+    common.create(ctx, session, customer=customer["id"])
+    _mark(ctx, session_id, "portal_secret", secret)
+    return session
+
+
+def _token(account_id: str, session_id: str, secret: str) -> str:
+    raw = f"{account_id}:{session_id}:{secret}".encode()
+    return TOKEN_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_token(token: str) -> tuple[str, str, str] | None:
+    """(account id, session id, secret) from a session URL's token, or None when it is not one."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    body = token[len(TOKEN_PREFIX):]
+    try:
+        decoded = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    parts = decoded.split(":")
+    if len(parts) != 3 or not parts[1].startswith("bps_"):
+        return None
+    return parts[0], parts[1], parts[2]
+
+
+def open_session(ctx: Ctx, session_id: str, secret: str) -> tuple[dict[str, Any], bool]:
+    """The session behind a portal link and whether it is still valid: it must be opened within 5 minutes
+    of its creation, then lives until an hour after the last activity (each visit counts). Unknown ids and
+    wrong secrets are a 404."""
+    session = ctx.store.get(ctx.account_id, session_id, OBJECT)
+    expected = _read_mark(ctx, session_id, "portal_secret")
+    if session is None or expected is None or not hmac.compare_digest(expected, secret):
+        raise ResourceMissingError("portal session", session_id)
+    now = ctx.now()
+    opened = _read_mark(ctx, session_id, "portal_opened")
+    if opened is None:
+        if now > session["created"] + OPEN_WITHIN_SECONDS:
+            return session, False
+        _mark(ctx, session_id, "portal_opened", str(now))
+    else:
+        last = int(_read_mark(ctx, session_id, "portal_active") or opened)
+        if now > last + IDLE_SECONDS:
+            return session, False
+    _mark(ctx, session_id, "portal_active", str(now))
+    return session, True
+
+
+def csrf_token(ctx: Ctx, session_id: str) -> str:
+    """The token the session's forms carry (derived from the session's secret)."""
+    secret = _read_mark(ctx, session_id, "portal_secret") or ""
+    return hmac.new(secret.encode(), b"portal-form", hashlib.sha256).hexdigest()[:40]
+
+
+def check_csrf(ctx: Ctx, session_id: str, given: str) -> bool:
+    return hmac.compare_digest(csrf_token(ctx, session_id), given or "")

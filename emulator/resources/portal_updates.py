@@ -1,0 +1,366 @@
+"""What the customer portal shows and does for a customer's subscriptions (the portal pages only render it).
+
+The plan change follows the session's configuration (`features.subscription_update`):
+
+* the customer picks one of the configured products' prices (and a quantity when the product's
+  `adjustable_quantity` and `default_allowed_updates` allow it);
+* when no `schedule_at_period_end` condition matches, the change is the API's subscription update, with
+  the configuration's `proration_behavior` (and `billing_cycle_anchor=now`, `trial_end=now` for
+  `trial_update_behavior=end_trial`, when so configured);
+* when a condition matches (`decreasing_item_amount`: the new item costs less per unit of time;
+  `shortening_interval`: the new interval is shorter), nothing changes now: the portal creates (or updates)
+  a subscription schedule whose current phase keeps today's items to the period end and whose next phase
+  has the new ones (`end_behavior=release`), marked internally as the portal's;
+* a later portal change replaces the pending phase, an immediate one releases the schedule first, and
+  choosing the current plan again releases it (the pending change is dropped);
+* a subscription managed by a schedule the portal did not create cannot be changed in the portal while
+  the schedule has phases to come, as Stripe documents.
+
+The confirm page's figures come from `invoices/create_preview` run on the same update parameters (for a
+scheduled change, on the schedule itself inside a rolled-back savepoint), so they agree with what the
+change then bills.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from emulator.context import Ctx
+from emulator.errors import InvalidRequestError
+from emulator.resources import (billing_portal_configurations as configurations, common, metered_usage, previews,
+                                subscription_schedules as schedules, subscriptions)
+
+UPDATABLE_STATUSES = ("active", "trialing", "past_due")
+SHOWN_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
+# Interval lengths in months, to compare prices of different intervals over the same span of time.
+_MONTHS = {"day": Fraction(12, 365), "week": Fraction(84, 365), "month": Fraction(1), "year": Fraction(12)}
+LOCKED_MESSAGE = ("This subscription has an update scheduled and can't be changed here. Contact us if you need "
+                  "to change it.")
+
+
+class PortalError(InvalidRequestError):
+    """A portal action that cannot be done (rendered as the portal's error page)."""
+
+
+def _length(recurring: dict[str, Any]) -> Fraction:
+    return _MONTHS[recurring["interval"]] * recurring["interval_count"]
+
+
+def _product(ctx: Ctx, product_id: str) -> dict[str, Any]:
+    return ctx.store.get(ctx.account_id, product_id, "product") or {"id": product_id, "name": product_id,
+                                                                      "description": None}
+
+
+def _plan(ctx: Ctx, price: dict[str, Any], quantity: int | None) -> dict[str, Any]:
+    product = _product(ctx, price["product"])
+    return {"price": price, "product": product, "quantity": quantity,
+            "amount": subscriptions.item_amount(price, quantity or 1)}
+
+
+def _live_schedule(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | None:
+    if not subscription.get("schedule"):
+        return None
+    schedule = ctx.store.get(ctx.account_id, subscription["schedule"], schedules.OBJECT)
+    return schedule if schedule is not None and schedule["status"] in schedules.LIVE else None
+
+
+def _future_phases(ctx: Ctx, schedule: dict[str, Any]) -> list[dict[str, Any]]:
+    now = ctx.time_for(schedule["test_clock"])
+    return [phase for phase in schedule["phases"] if phase["start_date"] > now]
+
+
+def _portal_schedule(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | None:
+    schedule = _live_schedule(ctx, subscription)
+    if schedule is not None and schedules.origin_of(ctx, schedule["id"]) == "portal":
+        return schedule
+    return None
+
+
+def _locked(ctx: Ctx, subscription: dict[str, Any]) -> bool:
+    """A schedule the portal did not create, with phases still to come, locks the subscription."""
+    schedule = _live_schedule(ctx, subscription)
+    return schedule is not None and schedules.origin_of(ctx, schedule["id"]) != "portal" and \
+        bool(_future_phases(ctx, schedule))
+
+
+def _update_feature(configuration: dict[str, Any]) -> dict[str, Any]:
+    return configuration["features"]["subscription_update"]
+
+
+def _offers_changes(configuration: dict[str, Any]) -> bool:
+    feature = _update_feature(configuration)
+    return feature["enabled"] and bool(feature["products"]) and \
+        bool({"price", "quantity"} & set(feature["default_allowed_updates"]))
+
+
+def _single_licensed_item(subscription: dict[str, Any]) -> dict[str, Any] | None:
+    """The one item the portal can change: several items, metered prices and `send_invoice` collection make a
+    subscription cancel-only in Stripe's portal."""
+    items = subscription["items"]["data"]
+    if len(items) != 1 or metered_usage.is_metered(items[0]["price"]):
+        return None
+    if subscription["collection_method"] != "charge_automatically":
+        return None
+    return items[0]
+
+
+def _pending_change(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | None:
+    schedule = _portal_schedule(ctx, subscription)
+    if schedule is None:
+        return None
+    future = _future_phases(ctx, schedule)
+    if not future:
+        return None
+    phase = future[0]
+    item = phase["items"][0]
+    price = ctx.store.get(ctx.account_id, item["price"], "price")
+    return {**_plan(ctx, price, item.get("quantity")), "date": phase["start_date"], "schedule": schedule["id"]}
+
+
+def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
+    """The portal's home page: the customer, the configuration, each subscription that has not ended (plan,
+    price, renewal, a pending scheduled change, whether "Update plan" is offered or the subscription is
+    locked by a schedule) and, when the configuration shows it, the invoice history (no drafts)."""
+    customer = common.require(ctx, "customer", session["customer"])
+    configuration = configurations.require(ctx, session["configuration"])
+    cards = []
+    for subscription in ctx.store.select(ctx.account_id, subscriptions.OBJECT, where="customer = ?",
+                                         args=(customer["id"],)):
+        if subscription["status"] not in SHOWN_STATUSES:
+            continue
+        item = subscription["items"]["data"][0]
+        locked = _locked(ctx, subscription)
+        can_update = (_offers_changes(configuration) and not locked and
+                      subscription["status"] in UPDATABLE_STATUSES and _single_licensed_item(subscription) is not None)
+        _, period_end = subscriptions.current_period(subscription)
+        cards.append({
+            "subscription": subscription,
+            "plans": [_plan(ctx, i["price"], i.get("quantity")) for i in subscription["items"]["data"]],
+            "plan": _plan(ctx, item["price"], item.get("quantity")),
+            "renews_at": None if subscription.get("cancel_at") else period_end,
+            "pending": _pending_change(ctx, subscription),
+            "can_update": can_update,
+            "locked_message": LOCKED_MESSAGE if locked and _offers_changes(configuration) else None,
+        })
+    invoices: list[dict[str, Any]] = []
+    if configuration["features"]["invoice_history"]["enabled"]:
+        invoices = [invoice for invoice in ctx.store.select(ctx.account_id, "invoice", where="customer = ?",
+                                                           args=(customer["id"],), limit=50)
+                    if invoice["status"] != "draft"]
+    return {"customer": customer, "configuration": configuration, "subscriptions": cards, "invoices": invoices}
+
+
+def _updatable(ctx: Ctx, session: dict[str, Any], subscription_id: str
+               ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The session's subscription, its configuration and its item, or the reason the portal refuses."""
+    configuration = configurations.require(ctx, session["configuration"])
+    subscription = ctx.store.get(ctx.account_id, subscription_id, subscriptions.OBJECT)
+    if subscription is None or subscription["customer"] != session["customer"]:
+        raise PortalError("This subscription was not found.", http_status=404)
+    if not _offers_changes(configuration):
+        raise PortalError("This portal does not offer plan changes.", http_status=403)
+    if _locked(ctx, subscription):
+        raise PortalError(LOCKED_MESSAGE, http_status=409)
+    if subscription["status"] not in UPDATABLE_STATUSES:
+        raise PortalError(f"A {subscription['status']} subscription cannot be changed here.", http_status=409)
+    item = _single_licensed_item(subscription)
+    if item is None:
+        raise PortalError("This subscription can only be canceled here (several products, usage-based prices "
+                          "or invoices sent by email can't be changed in the portal).", http_status=409)
+    return subscription, configuration, item
+
+
+def _allowed(configuration: dict[str, Any], what: str) -> bool:
+    return what in _update_feature(configuration)["default_allowed_updates"]
+
+
+def options(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+    """The update-plan page: the configured products with their active prices in the subscription's
+    currency (the current one marked), and the quantity range when quantities are adjustable."""
+    subscription, configuration, item = _updatable(ctx, session, subscription_id)
+    current_price = item["price"]
+    products = []
+    for entry in _update_feature(configuration)["products"]:
+        product = _product(ctx, entry["product"])
+        if product.get("active") is False:
+            continue
+        offered = []
+        for price_id in entry["prices"]:
+            price = ctx.store.get(ctx.account_id, price_id, "price")
+            if price is None or not price["active"] or price["currency"] != current_price["currency"]:
+                continue
+            if not _allowed(configuration, "price") and price["id"] != current_price["id"]:
+                continue
+            offered.append({**_plan(ctx, price, item["quantity"]), "current": price["id"] == current_price["id"]})
+        if offered:
+            quantity = entry["adjustable_quantity"]
+            products.append({"product": product, "prices": offered,
+                             "quantity": quantity if quantity["enabled"] and _allowed(configuration, "quantity")
+                             else None})
+    pending = _pending_change(ctx, subscription)
+    return {"subscription": subscription, "current": _plan(ctx, current_price, item["quantity"]),
+            "products": products, "pending": pending}
+
+
+def _selection(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any], price_id: str,
+               quantity: int | None) -> tuple[dict[str, Any], int]:
+    entry = next((entry for entry in _update_feature(configuration)["products"] if price_id in entry["prices"]), None)
+    price = ctx.store.get(ctx.account_id, price_id, "price") if entry else None
+    if entry is None or price is None or not price["active"] or \
+            (price_id != item["price"]["id"] and not _allowed(configuration, "price")):
+        raise PortalError("This plan is not available.", param="price")
+    if price["currency"] != item["price"]["currency"]:
+        raise PortalError("This plan is in another currency.", param="price")
+    adjustable = entry["adjustable_quantity"]
+    if quantity is None or not (adjustable["enabled"] and _allowed(configuration, "quantity")):
+        return price, item["quantity"]
+    if quantity < max(adjustable["minimum"], 1) or \
+            (adjustable["maximum"] is not None and quantity > adjustable["maximum"]):
+        upper = adjustable["maximum"] if adjustable["maximum"] is not None else "any"
+        raise PortalError(f"Choose a quantity between {max(adjustable['minimum'], 1)} and {upper}.",
+                          param="quantity")
+    return price, quantity
+
+
+def schedules_change(configuration: dict[str, Any], old_price: dict[str, Any], old_quantity: int,
+                     new_price: dict[str, Any], new_quantity: int) -> bool:
+    """Whether a `schedule_at_period_end` condition holds: `decreasing_item_amount` when the new item costs
+    less per unit of time (a cheaper price, a lower quantity, or a longer interval that is cheaper over
+    time), `shortening_interval` when the new price's interval is shorter."""
+    conditions = {c["type"] for c in _update_feature(configuration)["schedule_at_period_end"]["conditions"]}
+    old_length, new_length = _length(old_price["recurring"]), _length(new_price["recurring"])
+    if "shortening_interval" in conditions and new_length < old_length:
+        return True
+    if "decreasing_item_amount" in conditions:
+        old_rate = Fraction(subscriptions.item_amount(old_price, old_quantity)) / old_length
+        new_rate = Fraction(subscriptions.item_amount(new_price, new_quantity)) / new_length
+        return new_rate < old_rate
+    return False
+
+
+def _update_params(configuration: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
+                   price: dict[str, Any], quantity: int) -> dict[str, Any]:
+    """The subscription update an immediate portal change is (also what its preview previews)."""
+    feature = _update_feature(configuration)
+    params: dict[str, Any] = {"items": [{"id": item["id"], "price": price["id"], "quantity": quantity}],
+                              "proration_behavior": feature["proration_behavior"]}
+    if feature.get("billing_cycle_anchor") == "now":
+        params["billing_cycle_anchor"] = {"type": "now"}
+    if subscription["status"] == "trialing" and feature["trial_update_behavior"] == "end_trial":
+        params["trial_end"] = "now"
+    return params
+
+
+def _phase_params(phase: dict[str, Any]) -> dict[str, Any]:
+    """A stored phase as schedule-update parameters (to resend it unchanged)."""
+    spec: dict[str, Any] = {
+        "start_date": phase["start_date"], "end_date": phase["end_date"],
+        "items": [{"price": i["price"], **schedules.quantity_of(i), "metadata": i["metadata"]} for i in phase["items"]],
+        "proration_behavior": phase["proration_behavior"],
+    }
+    spec.update(_carried(phase))
+    for key in ("collection_method", "default_payment_method", "description", "billing_cycle_anchor"):
+        if phase.get(key):
+            spec[key] = phase[key]
+    if phase.get("trial"):
+        spec["trial"] = True
+    elif phase.get("trial_end"):
+        spec["trial_end"] = phase["trial_end"]
+    if (phase.get("invoice_settings") or {}).get("days_until_due") is not None:
+        spec["invoice_settings"] = {"days_until_due": phase["invoice_settings"]["days_until_due"]}
+    return spec
+
+
+def _carried(phase: dict[str, Any]) -> dict[str, Any]:
+    """What the scheduled phase keeps from the current one: discounts, default tax rates, metadata."""
+    spec: dict[str, Any] = {}
+    if phase["discounts"]:
+        spec["discounts"] = [{key: value for key, value in d.items() if value} for d in phase["discounts"]]
+    if phase["default_tax_rates"]:
+        spec["default_tax_rates"] = [rate["id"] for rate in phase["default_tax_rates"]]
+    if phase["metadata"]:
+        spec["metadata"] = dict(phase["metadata"])
+    return spec
+
+
+def _schedule_change(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], quantity: int
+                     ) -> dict[str, Any]:
+    schedule = _portal_schedule(ctx, subscription)
+    if schedule is None:
+        schedule = schedules.create(ctx, {"from_subscription": subscription["id"]}, origin="portal")
+    current = schedule["current_phase"]
+    phase = next(p for p in schedule["phases"] if p["start_date"] == current["start_date"])
+    # The current phase may be shorter than the item's period (a phase split): the change waits for the
+    # period end, so the current phase is stretched to it.
+    _, period_end = subscriptions.current_period(subscription)
+    kept = {**_phase_params(phase), "end_date": max(phase["end_date"], period_end)} \
+        if phase["end_date"] < period_end else _phase_params(phase)
+    following = {"items": [{"price": price["id"], "quantity": quantity}], "proration_behavior": "none",
+                 **_carried(phase)}
+    return schedules.update(ctx, schedule["id"], {"phases": [kept, following]})
+
+
+def apply(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str, quantity: int | None
+          ) -> dict[str, Any]:
+    """The portal's "Confirm": apply the change now, schedule it at the period end, replace the pending
+    scheduled change, or drop it when the customer picks the current plan again. Returns
+    `{"outcome": "updated" | "scheduled" | "unscheduled", "subscription": ..., "schedule": ...}`."""
+    subscription, configuration, item = _updatable(ctx, session, subscription_id)
+    ctx = ctx.on_clock(subscription["test_clock"])
+    price, quantity = _selection(ctx, configuration, item, price_id, quantity)
+    portal_schedule = _portal_schedule(ctx, subscription)
+    if price["id"] == item["price"]["id"] and quantity == item["quantity"]:
+        if portal_schedule is None or not _future_phases(ctx, portal_schedule):
+            raise PortalError("This is already your plan.", param="price")
+        released = schedules.release(ctx, portal_schedule["id"], {})
+        return {"outcome": "unscheduled", "subscription": subscriptions.require(ctx, subscription_id),
+                "schedule": released}
+    if schedules_change(configuration, item["price"], item["quantity"], price, quantity):
+        schedule = _schedule_change(ctx, subscription, price, quantity)
+        return {"outcome": "scheduled", "subscription": subscriptions.require(ctx, subscription_id),
+                "schedule": schedule}
+    if portal_schedule is not None:
+        schedules.release(ctx, portal_schedule["id"], {})
+        subscription = subscriptions.require(ctx, subscription_id)
+    updated = subscriptions.update(ctx, subscription_id, _update_params(configuration, subscription, item, price,
+                                                                        quantity))
+    return {"outcome": "updated", "subscription": updated, "schedule": None}
+
+
+def preview(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str, quantity: int | None
+            ) -> dict[str, Any]:
+    """The confirm page: the old and new plan, whether the change waits for the period end (and when), the
+    amount due today and the next invoice, all from `invoices/create_preview` (nothing is kept)."""
+    subscription, configuration, item = _updatable(ctx, session, subscription_id)
+    ctx = ctx.on_clock(subscription["test_clock"])
+    price, quantity = _selection(ctx, configuration, item, price_id, quantity)
+    portal_schedule = _portal_schedule(ctx, subscription)
+    same = price["id"] == item["price"]["id"] and quantity == item["quantity"]
+    if same and (portal_schedule is None or not _future_phases(ctx, portal_schedule)):
+        raise PortalError("This is already your plan.", param="price")
+    scheduled = not same and schedules_change(configuration, item["price"], item["quantity"], price, quantity)
+    _, period_end = subscriptions.current_period(subscription)
+    with ctx.store.discarded():
+        if scheduled or same:
+            apply(ctx, session, subscription_id, price_id, quantity)
+            invoice = previews.create_preview(ctx, {"subscription": subscription_id})
+        else:
+            if portal_schedule is not None:
+                schedules.release(ctx, portal_schedule["id"], {})
+            details = _update_params(configuration, subscription, item, price, quantity)
+            invoice = previews.create_preview(ctx, {"subscription": subscription_id,
+                                                    "subscription_details": details})
+    immediate = not scheduled and not same and invoice["billing_reason"] != "upcoming"
+    return {
+        "subscription": subscription,
+        "current": _plan(ctx, item["price"], item["quantity"]),
+        "new": _plan(ctx, price, quantity),
+        "outcome": "unscheduled" if same else "scheduled" if scheduled else "updated",
+        "effective_at": period_end if scheduled else None,
+        "amount_due_today": invoice["amount_due"] if immediate else 0,
+        "invoice": invoice,
+        "invoice_is_today": immediate,
+        "next_invoice_at": None if immediate else period_end,
+        "currency": price["currency"],
+    }

@@ -1,0 +1,241 @@
+"""Customer portal configurations and sessions through the SDK (the portal pages are in tests/portal/)."""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import stripe
+
+from tests.conftest import LiveEmulator
+from tests.shape_oracle import assert_shape
+
+
+def catalog(client: stripe.StripeClient) -> tuple[str, str, str]:
+    product = client.v1.products.create(params={"name": "Team"})
+    monthly = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 1500,
+                                              "recurring": {"interval": "month"}})
+    yearly = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 15000,
+                                             "recurring": {"interval": "year"}})
+    return product.id, monthly.id, yearly.id
+
+
+def full_configuration(client: stripe.StripeClient) -> stripe.billing_portal.Configuration:
+    product, monthly, yearly = catalog(client)
+    return client.v1.billing_portal.configurations.create(params={
+        "business_profile": {"headline": "Acme partners with Stripe", "privacy_policy_url": "https://acme.test/p",
+                             "terms_of_service_url": "https://acme.test/t"},
+        "default_return_url": "https://acme.test/account",
+        "name": "Main",
+        "metadata": {"team": "billing"},
+        "features": {
+            "customer_update": {"enabled": True, "allowed_updates": ["email", "address"]},
+            "invoice_history": {"enabled": True},
+            "payment_method_update": {"enabled": True},
+            "subscription_cancel": {"enabled": True, "mode": "immediately", "proration_behavior": "create_prorations",
+                                    "cancellation_reason": {"enabled": True, "options": ["too_expensive", "other"]}},
+            "subscription_update": {
+                "enabled": True, "default_allowed_updates": ["price", "quantity"],
+                "products": [{"product": product, "prices": [monthly, yearly],
+                              "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 20}}],
+                "schedule_at_period_end": {"conditions": [{"type": "decreasing_item_amount"},
+                                                          {"type": "shortening_interval"}]},
+                "billing_cycle_anchor": "unchanged",
+            },
+        },
+    })
+
+
+def test_configuration_create_retrieve_update_list(client: stripe.StripeClient) -> None:
+    configuration = full_configuration(client)
+    assert_shape(configuration.to_dict())
+    assert configuration.id.startswith("bpc_") and configuration.is_default is True and configuration.active
+    assert configuration.business_profile.headline == "Acme partners with Stripe"
+    update = configuration.features.subscription_update
+    assert update.proration_behavior == "none"  # Stripe's default when not set
+    assert [c.type for c in update.schedule_at_period_end.conditions] == ["decreasing_item_amount",
+                                                                          "shortening_interval"]
+    assert update.products[0].adjustable_quantity.maximum == 20 and update.trial_update_behavior == "end_trial"
+    assert configuration.features.subscription_cancel.cancellation_reason.options == ["too_expensive", "other"]
+    assert configuration.login_page.enabled is False and configuration.login_page.url is None
+    second = client.v1.billing_portal.configurations.create(params={"features": {"invoice_history": {"enabled": True}}})
+    assert_shape(second.to_dict())
+    assert second.is_default is False and second.features.subscription_update.enabled is False
+    assert second.features.subscription_update.products == [] and second.default_return_url is None
+    updated = client.v1.billing_portal.configurations.update(second.id, params={
+        "active": False, "business_profile": {"headline": ""}, "metadata": {"k": "v"},
+        "features": {"subscription_update": {"proration_behavior": "always_invoice"}},
+        "login_page": {"enabled": True}})
+    assert_shape(updated.to_dict())
+    assert updated.active is False and updated.metadata.to_dict() == {"k": "v"} and updated.login_page.enabled is True
+    assert updated.login_page.url.startswith("http") and "/p/login/test_" in updated.login_page.url
+    assert updated.features.subscription_update.proration_behavior == "always_invoice"
+    assert updated.features.invoice_history.enabled is True  # untouched features are kept
+    fetched = client.v1.billing_portal.configurations.retrieve(configuration.id)
+    assert_shape(fetched.to_dict())
+    assert fetched.to_dict() == configuration.to_dict()
+    listed = client.v1.billing_portal.configurations.list()
+    assert [c.id for c in listed.data] == [second.id, configuration.id]
+    assert [c.id for c in client.v1.billing_portal.configurations.list(params={"active": False}).data] == [second.id]
+    assert [c.id for c in client.v1.billing_portal.configurations.list(
+        params={"is_default": True}).data] == [configuration.id]
+    for item in listed.data:
+        assert_shape(item.to_dict())
+    types = [e.type for e in client.v1.events.list(params={"type": "billing_portal.configuration.*"}).data]
+    assert types == ["billing_portal.configuration.updated", "billing_portal.configuration.created",
+                     "billing_portal.configuration.created"]
+
+
+def error_of(call: object) -> stripe.InvalidRequestError:
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        call()  # type: ignore[operator]
+    return caught.value
+
+
+def test_configuration_validation(client: stripe.StripeClient) -> None:
+    product, monthly, yearly = catalog(client)
+    other = client.v1.products.create(params={"name": "Other"})
+    create = client.v1.billing_portal.configurations.create
+    assert error_of(lambda: create(params={})).param == "features"
+    off = {"invoice_history": {"enabled": False}}
+    assert error_of(lambda: create(params={"features": off, "business_profile": {"headline": "x" * 61}})
+                    ).param == "business_profile[headline]"
+    assert error_of(lambda: create(params={"features": off, "default_return_url": "not a url"})
+                    ).param == "default_return_url"
+    update = {"enabled": True, "default_allowed_updates": ["price"]}
+    error = error_of(lambda: create(params={"features": {"subscription_update": update}}))
+    assert error.param == "features[subscription_update][products]" and error.code == "parameter_missing"
+    error = error_of(lambda: create(params={"features": {"subscription_update": {
+        **update, "products": [{"product": other.id, "prices": [monthly]}]}}}))
+    assert error.param == "features[subscription_update][products][0][prices][0]"
+    error = error_of(lambda: create(params={"features": {"subscription_update": {
+        **update, "products": [{"product": "prod_missing", "prices": [monthly]}]}}}))
+    assert error.param == "features[subscription_update][products][0][product]" and error.http_status == 404
+    second_monthly = client.v1.prices.create(params={"product": product, "currency": "usd", "unit_amount": 900,
+                                                     "recurring": {"interval": "month"}})
+    error = error_of(lambda: create(params={"features": {"subscription_update": {
+        **update, "products": [{"product": product, "prices": [monthly, second_monthly.id]}]}}}))
+    assert error.param == "features[subscription_update][products][0][prices][1]"
+    error = error_of(lambda: create(params={"features": {"subscription_cancel": {
+        "enabled": True, "proration_behavior": "always_invoice"}}}))
+    assert error.param == "features[subscription_cancel][proration_behavior]"
+    error = error_of(lambda: create(params={"features": {"subscription_update": {
+        **update, "products": [{"product": product, "prices": [monthly],
+                                "adjustable_quantity": {"enabled": True, "minimum": 5, "maximum": 2}}]}}}))
+    assert error.param == "features[subscription_update][products][0][adjustable_quantity][maximum]"
+    default = create(params={"features": {"invoice_history": {"enabled": True}}})
+    error = error_of(lambda: client.v1.billing_portal.configurations.update(default.id, params={"active": False}))
+    assert error.param == "active"
+    assert error_of(lambda: client.v1.billing_portal.configurations.retrieve("bpc_missing")).http_status == 404
+
+
+def test_session_create(client: stripe.StripeClient, emulator: LiveEmulator) -> None:
+    configuration = full_configuration(client)
+    customer = client.v1.customers.create(params={"email": "ada@example.com"})
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer.id, "locale": "en"})
+    assert_shape(session.to_dict())
+    assert session.id.startswith("bps_") and session.configuration == configuration.id
+    assert session.return_url == "https://acme.test/account" and session.locale == "en"
+    assert session.url.startswith(emulator.url + "/p/session/test_")
+    expanded = client.v1.billing_portal.sessions.create(params={
+        "customer": customer.id, "return_url": "http://localhost:3000/back", "expand": ["configuration"]})
+    assert_shape(expanded.to_dict())
+    assert expanded.configuration.id == configuration.id and expanded.return_url == "http://localhost:3000/back"
+    assert expanded.url != session.url
+    assert requests.get(session.url).status_code == 200
+    token = urlsplit(session.url).path.rsplit("/", 1)[1]
+    tampered = token[:-3] + ("AAA" if token[-3:] != "AAA" else "BBB")
+    assert requests.get(f"{emulator.url}/p/session/{tampered}").status_code == 404
+    events = client.v1.events.list(params={"type": "billing_portal.session.created"}).data
+    assert [e.data.object.id for e in events] == [expanded.id, session.id]
+    # The token's secret part comes from `secrets`, not from the (seedable) id generator.
+    decoded = base64.urlsafe_b64decode(token[5:] + "=" * (-len(token[5:]) % 4)).decode()
+    assert decoded.split(":")[1] == session.id and len(decoded.split(":")[2]) >= 32
+
+
+def test_session_validation(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(params={"email": "ada@example.com"})
+    plain = client.v1.billing_portal.configurations.create(params={"features": {"invoice_history": {"enabled": True}}})
+    create = client.v1.billing_portal.sessions.create
+    error = error_of(lambda: create(params={"customer": customer.id}))
+    assert error.param == "return_url" and error.code == "parameter_missing"
+    assert error_of(lambda: create(params={"customer": "cus_missing", "return_url": "https://a.test"})
+                    ).param == "customer"
+    assert error_of(lambda: create(params={"customer": customer.id, "configuration": "bpc_nope",
+                                           "return_url": "https://a.test"})).param == "configuration"
+    assert error_of(lambda: create(params={"return_url": "https://a.test"})).param == "customer"
+    error = error_of(lambda: create(params={"customer": customer.id, "return_url": "https://a.test",
+                                            "flow_data": {"type": "payment_method_update"}}))
+    assert error.param == "flow_data" and "not implemented" in error.user_message
+    inactive = client.v1.billing_portal.configurations.create(params={"features": {"invoice_history": {
+        "enabled": True}}})
+    client.v1.billing_portal.configurations.update(inactive.id, params={"active": False})
+    assert error_of(lambda: create(params={"customer": customer.id, "configuration": inactive.id,
+                                           "return_url": "https://a.test"})).param == "configuration"
+    assert plain.is_default
+
+
+def test_default_configuration_is_created_on_first_use(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(params={"email": "ada@example.com"})
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer.id,
+                                                               "return_url": "https://a.test"})
+    configuration = client.v1.billing_portal.configurations.retrieve(session.configuration)
+    assert_shape(configuration.to_dict())
+    assert configuration.is_default and configuration.active
+    features = configuration.features
+    assert features.subscription_cancel.enabled and features.invoice_history.enabled
+    assert features.customer_update.allowed_updates == ["address", "email", "name", "phone"]
+    assert features.subscription_update.enabled is False
+
+
+def test_missing_default_configuration_is_refused_when_configured(tmp_path: object) -> None:
+    live = LiveEmulator(str(tmp_path / "strict.sqlite3"),  # type: ignore[operator]
+                        env={"STRIPE_EMULATOR_PORTAL_DEFAULT_CONFIGURATION": "error"})
+    try:
+        client = stripe.StripeClient("sk_test_strictportal", base_addresses={"api": live.url},
+                                     max_network_retries=0)
+        customer = client.v1.customers.create(params={"email": "ada@example.com"})
+        error = error_of(lambda: client.v1.billing_portal.sessions.create(params={
+            "customer": customer.id, "return_url": "https://a.test"}))
+        assert error.param == "configuration" and "default configuration has not been created" in error.user_message
+        client.v1.billing_portal.configurations.create(params={"features": {"invoice_history": {"enabled": True}}})
+        session = client.v1.billing_portal.sessions.create(params={"customer": customer.id,
+                                                                   "return_url": "https://a.test"})
+        assert_shape(session.to_dict())
+    finally:
+        live.stop()
+
+
+def test_session_expiry_follows_the_account_clock(client: stripe.StripeClient, emulator: LiveEmulator,
+                                                  api_key: str) -> None:
+    customer = client.v1.customers.create(params={"email": "ada@example.com"})
+    unopened = client.v1.billing_portal.sessions.create(params={"customer": customer.id,
+                                                                "return_url": "https://a.test"})
+    opened = client.v1.billing_portal.sessions.create(params={"customer": customer.id,
+                                                              "return_url": "https://a.test"})
+    assert requests.get(opened.url).status_code == 200
+
+    def shift(by: str) -> None:
+        answer = requests.post(f"{emulator.url}/_emulator/api/clock/advance", data={"by": by}, auth=(api_key, ""))
+        assert answer.status_code == 200
+
+    shift("6m")  # more than 5 minutes: a link never opened has expired
+    page = requests.get(unopened.url)
+    assert page.status_code == 410 and 'data-testid="portal-expired"' in page.text
+    shift("50m")  # an opened session lives an hour after the last visit
+    assert requests.get(opened.url).status_code == 200
+    shift("59m")
+    assert requests.get(opened.url).status_code == 200
+    shift("61m")
+    assert requests.get(opened.url).status_code == 410
+
+
+def test_portal_forms_need_the_csrf_token(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(params={"email": "ada@example.com"})
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer.id,
+                                                               "return_url": "https://a.test"})
+    answer = requests.post(f"{session.url}/subscriptions/sub_x/confirm", data={"price": "price_x"})
+    assert answer.status_code == 403 and 'data-testid="portal-error-message"' in answer.text
+    assert answer.headers["X-Frame-Options"] == "DENY"
