@@ -15,6 +15,11 @@ def wall_now() -> int:
     return int(time.time())
 
 
+def wall_now_ms() -> int:
+    """Real (or test-frozen) Unix time in milliseconds (where ids start counting)."""
+    return int(time.time() * 1000)
+
+
 def wall_now_float() -> float:
     """Real (or test-frozen) Unix time with sub-second precision (webhook signatures, durations)."""
     return time.time()
