@@ -1,7 +1,7 @@
 """The event store: every state change records a Stripe event in the same transaction.
 
-An event keeps the object's JSON exactly as it was stored at that moment (the same bytes the store
-wrote, so recording costs no extra serialization) plus `previous_attributes` for `*.updated` events.
+An event keeps the object's JSON exactly as it was stored at that moment (the bytes the store wrote,
+compressed by `emulator.snapshots`) plus `previous_attributes` for `*.updated` events.
 Rendering for the API or a webhook endpoint applies that reader's API version.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from emulator import ids
+from emulator import ids, snapshots
 from emulator.context import Ctx
 
 MISSING = object()
@@ -22,7 +22,8 @@ def emit(ctx: Ctx, event_type: str, obj: dict[str, Any], *, previous_attributes:
     """Record `event_type` for `obj` (its current state) and return the event id."""
     event_id = ids.new_id("evt")
     ctx.store.add_event([ctx.account_id, event_id, event_type, created if created is not None else ctx.now(),
-                         obj["id"], ctx.request_id, ctx.idempotency_key, object_bytes or orjson.dumps(obj),
+                         obj["id"], ctx.request_id, ctx.idempotency_key,
+                         snapshots.pack(object_bytes or orjson.dumps(obj)),
                          orjson.dumps(previous_attributes) if previous_attributes is not None else None])
     for listener in _listeners:
         listener(ctx, event_id, event_type)
@@ -68,7 +69,7 @@ def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:
     from a stored row (id, type, created, request_id, idempotency_key, object, previous_attributes,
     pending_webhooks)."""
     event_id, event_type, created, request_id, idempotency_key, object_bytes, previous, pending = row
-    data: dict[str, Any] = {"object": orjson.loads(object_bytes)}
+    data: dict[str, Any] = {"object": orjson.loads(snapshots.unpack(object_bytes))}
     if previous is not None:
         data["previous_attributes"] = orjson.loads(previous)
     return {
@@ -87,4 +88,4 @@ def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:
 def replace_object(ctx: Ctx, event_id: str, obj: dict[str, Any]) -> None:
     """Rewrite the snapshot of an event recorded earlier in the same transaction (nobody has seen it yet):
     Stripe's customer.subscription.created already shows the state the create call ended in."""
-    ctx.store.replace_event_object(ctx.account_id, event_id, orjson.dumps(obj))
+    ctx.store.replace_event_object(ctx.account_id, event_id, snapshots.pack(orjson.dumps(obj)))

@@ -27,6 +27,7 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
     templates = {"emulator/" + str(path.relative_to(ROOT)) for path in (ROOT / "templates").rglob("*.html")}
     assert templates <= names, f"templates missing from the wheel: {sorted(templates - names)}"
     assert "emulator/spec/params.json" in names
+    assert "emulator/spec/events.zdict" in names  # without it event snapshots would be stored uncompressed
     assert "emulator/fixtures/demo.json" in names
     assert "emulator/templates/__init__.py" in names
     venv = tmp_path / "venv"
