@@ -30,7 +30,8 @@ def _paid_note(result: dict[str, Any]) -> str:
     failed = [invoice for invoice in result.get("paid_invoices") or [] if invoice["status"] != "paid"]
     note = ""
     if paid:
-        note += " Your overdue invoice was paid." if len(paid) == 1 else f" Your {len(paid)} overdue invoices were paid."
+        note += " Your overdue invoice was paid." if len(paid) == 1 else \
+            f" Your {len(paid)} overdue invoices were paid."
     if failed:
         note += " The payment of your overdue invoice failed; update your payment method again."
     return note

@@ -96,8 +96,8 @@ def payment_methods_view(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any] | 
     customer = _customer(ctx, session)
     default = customer["invoice_settings"].get("default_payment_method")
     live = _live_subscriptions(ctx, customer["id"])
-    overrides = [{"subscription": s, "product_name": _product_name(ctx, s), "payment_method": s["default_payment_method"]}
-                 for s in live if s.get("default_payment_method")]
+    overrides = [{"subscription": s, "product_name": _product_name(ctx, s),
+                  "payment_method": s["default_payment_method"]} for s in live if s.get("default_payment_method")]
     cards = []
     for pm in _cards(ctx, customer["id"]):
         cards.append({"payment_method": pm, "label": card_label(pm), "is_default": pm["id"] == default,

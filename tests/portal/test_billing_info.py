@@ -5,9 +5,12 @@ details and tax IDs saved through the customer API, and the invoice history's ro
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
+import requests
 import stripe
 
 from tests.api.test_subscriptions import advance, clock_customer, setup_catalog, ts
@@ -289,3 +292,40 @@ def test_sections_follow_the_configuration(client: stripe.StripeClient, page: An
     assert page.get_by_test_id("tax-id-form").count() == 0
     page.goto(page.url.replace("/billing", "/payment-methods/new"))
     assert text(page, "portal-error-message") == "This portal does not offer payment method changes."
+
+
+def test_bad_input_gets_an_inline_error_or_the_portal_error_page(client: stripe.StripeClient) -> None:
+    configuration = billing_configuration(client)
+    _, customer, _ = subscribed_customer(client)
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer, "configuration": configuration})
+    http = requests.Session()
+    form_page = http.get(session.url + "/payment-methods/new")
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form_page.text).group(1)  # type: ignore[union-attr]
+    card = {"csrf_token": csrf, "number": "4242424242424242", "expiry": "12/34", "cvc": "123"}
+    cases = [({"expiry": "13/34"}, 402, "Your card's expiration month is invalid.", "expiry"),
+             ({"expiry": "12/20"}, 402, "Your card's expiration year is invalid.", "expiry"),
+             ({"expiry": "1234"}, 400, "Your card's expiration date is incomplete.", "expiry"),
+             ({"cvc": ""}, 400, "Your card's security code is incomplete.", "cvc"),
+             ({"cvc": "12a"}, 402, "Your card's security code is invalid.", "cvc"),
+             ({"number": "4242abcd"}, 402, "Your card number is invalid.", "number"),
+             ({"number": ""}, 400, "Your card number is incomplete.", "number")]
+    for change, status, message, field in cases:
+        answer = http.post(session.url + "/payment-methods/new", data={**card, **change})
+        shown = re.search(r'data-testid="payment-method-error" data-field="(\w*)">([^<]*)<', answer.text)
+        assert shown is not None, change
+        assert (answer.status_code, shown.group(1), html.unescape(shown.group(2))) == (status, field, message)
+        assert "4242424242424242" not in answer.text and 'name="number" value' not in answer.text
+    refused = [
+        (http.post(session.url + "/payment-methods/new", data={**card, "csrf_token": "x"}), 403),
+        (http.post(session.url + "/payment-methods/pm_unknown/default", data={"csrf_token": csrf}), 404),
+        (http.post(session.url + "/payment-methods/pm_unknown/remove", data={"csrf_token": csrf}), 404),
+        (http.get(session.url + "/payment-methods/return?setup_intent=seti_unknown"), 404),
+        (http.post(session.url + "/tax-ids/txi_unknown/delete", data={"csrf_token": csrf}), 404),
+        (http.post(session.url + "/subscriptions/sub_unknown/payment-method/reset", data={"csrf_token": csrf}), 404),
+    ]
+    for answer, status in refused:
+        assert answer.status_code == status and 'data-testid="portal-error"' in answer.text
+    bad_tax = http.post(session.url + "/tax-ids", data={"csrf_token": csrf, "type": "nope", "value": "1"})
+    assert bad_tax.status_code == 400 and "Choose a tax ID type." in bad_tax.text
+    assert client.v1.payment_methods.list(params={"customer": customer}).data[0].card.last4 == "4242"
+    assert len(client.v1.payment_methods.list(params={"customer": customer}).data) == 1
