@@ -9,9 +9,9 @@ events are the API's:
   with their card error (`setup_intent.setup_failed`), cards that authenticate on setup go through the
   3-D Secure page and come back; a saved card is attached (`payment_method.attached`,
   `setup_intent.succeeded`) and becomes the customer's default (`customer.updated`). "Make default" is the
-  customer update; "Remove" detaches (`payment_method.detached`), except the last card while a
-  subscription that has not ended needs one, as Stripe documents. A subscription's override can be removed
-  so the subscription uses the customer's default again.
+  customer update; "Remove" detaches (`payment_method.detached`), except, while a subscription that has
+  not ended needs one, the last card (as Stripe documents) and the default card (as observed). A
+  subscription's override can be removed so the subscription uses the customer's default again.
 * **A new default card pays what is overdue**: when a card becomes the default in the portal, the open
   invoices of the customer's `past_due` / `unpaid` subscriptions (charged automatically) are paid with it
   at once, as an automatic collection attempt (`invoices.pay`, off-session). A success makes the
@@ -39,6 +39,8 @@ BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Exp
                "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay", "cartes_bancaires": "Cartes Bancaires"}
 LAST_CARD_MESSAGE = ("You can't remove your only payment method while you have an active subscription. Add "
                      "another payment method first, then remove this one.")
+DEFAULT_CARD_MESSAGE = ("This is your default payment method. Make another payment method the default before "
+                        "removing this one.")
 ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code", "country")
 _ADOPTED_MARK = "portal_card_adopted"
 
@@ -212,13 +214,16 @@ def _own_card(ctx: Ctx, session: dict[str, Any], pm_id: str) -> dict[str, Any]:
 def remove(ctx: Ctx, session: dict[str, Any], pm_id: str) -> dict[str, Any]:
     """"Remove": detach the card (payment_method.detached; a customer default pointing at it is cleared,
     customer.updated). A subscription that paid with it through its own `default_payment_method` falls
-    back to the customer's default first. Refused for the last card while a subscription that has not
-    ended needs a payment method (Stripe's rule)."""
+    back to the customer's default first. While a subscription that has not ended needs a payment method,
+    the last card cannot be removed (Stripe's documented rule), nor the default one (as observed: the
+    customer makes another card the default first)."""
     require_feature(ctx, session, "payment_method_update")
     pm = _own_card(ctx, session, pm_id)
     live = _live_subscriptions(ctx, session["customer"])
     if live and len(_cards(ctx, session["customer"])) <= 1:
         raise PortalError(LAST_CARD_MESSAGE, http_status=409)
+    if live and _customer(ctx, session)["invoice_settings"].get("default_payment_method") == pm_id:
+        raise PortalError(DEFAULT_CARD_MESSAGE, http_status=409)
     for subscription in live:
         if subscription.get("default_payment_method") == pm_id:
             subscriptions.update(ctx.on_clock(subscription.get("test_clock")), subscription["id"],

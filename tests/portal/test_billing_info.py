@@ -155,6 +155,9 @@ def test_make_default_remove_and_the_last_card_refusal(client: stripe.StripeClie
     assert card(page, mastercard).get_by_test_id("payment-method-subscription").inner_text() == \
         "Pays your Pro subscription"
 
+    card(page, visa).get_by_test_id("payment-method-remove").click()
+    assert text(page, "portal-error-message").startswith("This is your default payment method.")
+    page.get_by_test_id("portal-error-back").click()
     card(page, mastercard).get_by_test_id("payment-method-make-default").click()
     assert text(page, "portal-message") == "Mastercard •••• 4444 is now your default payment method."
     customer_object = client.v1.customers.retrieve(customer)
