@@ -16,7 +16,7 @@ from emulator import engine, store as store_module
 from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import accounts, billing_portal_sessions as sessions, portal_updates
+from emulator.resources import accounts, billing_portal_sessions as sessions, portal_billing, portal_updates
 from emulator.store import Store
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
@@ -100,7 +100,8 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
 def home(token: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
         return _render("portal/home.html", ctx, session, token, view=portal_updates.overview(ctx, session),
-                       message=request.args.get("message"))
+                       payment_methods=portal_billing.payment_methods_view(ctx, session),
+                       billing=portal_billing.billing_view(ctx, session), message=request.args.get("message"))
 
     return _run(token, show)
 
