@@ -27,7 +27,9 @@ from emulator.errors import InvalidRequestError, ResourceMissingError
 from emulator.resources import billing_portal_configurations as configurations, common
 
 OBJECT = "billing_portal.session"
-CREATE_PARAMS = ("customer", "configuration", "locale", "return_url")
+CREATE_PARAMS = ("customer", "configuration", "flow_data.after_completion", "flow_data.subscription_cancel",
+                 "flow_data.subscription_update", "flow_data.subscription_update_confirm", "flow_data.type", "locale",
+                 "return_url")
 OPEN_WITHIN_SECONDS = 5 * 60
 IDLE_SECONDS = 60 * 60
 TOKEN_PREFIX = "test_"
@@ -50,8 +52,10 @@ def _default_configuration(ctx: Ctx) -> dict[str, Any]:
 
 def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/billing_portal/sessions`: a portal link for `customer`, with `configuration` (else the
-    default), `return_url` (else the configuration's `default_return_url`; one of them is required) and
-    `locale`."""
+    default), `return_url` (else the configuration's `default_return_url`; one of them is required),
+    `locale`, and `flow_data` for a deep link into one task (see `portal_flows`)."""
+    from emulator.resources import portal_flows
+
     if not params.get("customer"):
         raise InvalidRequestError("Missing required param: customer.", param="customer", code="parameter_missing")
     customer = common.require(ctx, "customer", params["customer"], param="customer")
@@ -68,6 +72,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             "Missing required param: return_url. It is required unless the configuration sets a "
             "default_return_url.", param="return_url", code="parameter_missing")
     configurations.check_url(return_url, "return_url")
+    flow = portal_flows.build(ctx, params["flow_data"], customer["id"], configuration) \
+        if params.get("flow_data") else None
     session_id = ids.new_id("bps")
     secret = ids.new_secret("", 24)
     session = {
@@ -77,7 +83,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "created": ctx.now(),
         "customer": customer["id"],
         "customer_account": None,
-        "flow": None,
+        "flow": flow,
         "livemode": False,
         "locale": params.get("locale"),
         "on_behalf_of": None,
