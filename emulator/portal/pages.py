@@ -80,8 +80,10 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
     return Response(body, status=status, mimetype="text/html")
 
 
-def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form: bool = False) -> Response:
-    """Resolve the session, check it (and the form's CSRF token), run `action` in one transaction."""
+def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form: bool = False,
+         page: str | None = None, subscription_id: str | None = None) -> Response:
+    """Resolve the session, check it (and the form's CSRF token) and that a deep link may reach `page`, run
+    `action` in one transaction."""
     ctx, session_id, secret = _context(token)
     try:
         with ctx.store.transaction():
@@ -94,7 +96,8 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
             if form and not sessions.check_csrf(ctx, session_id, request.form.get("csrf_token", "")):
                 return _render("portal/error.html", ctx, session, token, status=403,
                                message="This form has expired. Go back to the portal and try again.")
-            return action(ctx, session)
+            gate = _gate(ctx, session, token, page, subscription_id) if page else None
+            return gate or action(ctx, session)
     except StripeError as error:
         # The transaction was rolled back; show the portal's error page (marks the visit in a new one).
         with ctx.store.transaction():
@@ -121,7 +124,12 @@ def _gate(ctx: Ctx, session: dict[str, Any], token: str, page: str, subscription
     if portal_flows.completion(ctx, session) is None:
         return _see_other(url_for(_FLOW_ENTRY[flow["type"]], token=token,
                                   subscription_id=portal_flows.subscription_of(flow)))
-    after = flow["after_completion"]
+    return _after_completion(session, token)
+
+
+def _after_completion(session: dict[str, Any], token: str) -> Response:
+    """Where a finished deep link goes: its `redirect.return_url`, else the portal's confirmation page."""
+    after = session["flow"]["after_completion"]
     if after["type"] == "redirect":
         return _see_other(after["redirect"]["return_url"])
     return _see_other(url_for("portal.done", token=token))
@@ -131,11 +139,8 @@ def _finish(ctx: Ctx, session: dict[str, Any], token: str, message: str) -> Resp
     """After an action: a deep link follows its `after_completion`; otherwise back to the home page with
     the outcome (the plain portal never redirects away)."""
     if session.get("flow") and portal_flows.completion(ctx, session) is None:
-        after = portal_flows.complete(ctx, session, message)
-        if after["type"] == "redirect":
-            return _see_other(after["redirect"]["return_url"])
-        if after["type"] == "hosted_confirmation":
-            return _see_other(url_for("portal.done", token=token))
+        if portal_flows.complete(ctx, session, message)["type"] != "portal_homepage":
+            return _after_completion(session, token)
     return _see_other(f"{url_for('portal.home', token=token)}?{urlencode({'message': message})}")
 
 
@@ -147,11 +152,10 @@ def _product_name(ctx: Ctx, subscription: dict[str, Any]) -> str:
 @bp.get("/session/<token>")
 def home(token: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
-        return _gate(ctx, session, token, "home") or _render(
-            "portal/home.html", ctx, session, token, view=portal_updates.overview(ctx, session),
-            message=request.args.get("message"))
+        return _render("portal/home.html", ctx, session, token, view=portal_updates.overview(ctx, session),
+                       message=request.args.get("message"))
 
-    return _run(token, show)
+    return _run(token, show, page="home")
 
 
 @bp.get("/session/<token>/done")
@@ -170,10 +174,10 @@ def done(token: str) -> Response:
 @bp.get("/session/<token>/subscriptions/<subscription_id>/update")
 def update_plan(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
-        return _gate(ctx, session, token, "update", subscription_id) or _render(
-            "portal/update.html", ctx, session, token, view=portal_updates.options(ctx, session, subscription_id))
+        return _render("portal/update.html", ctx, session, token,
+                       view=portal_updates.options(ctx, session, subscription_id))
 
-    return _run(token, show)
+    return _run(token, show, page="update", subscription_id=subscription_id)
 
 
 def _quantity(raw: str | None) -> int | None:
@@ -196,9 +200,6 @@ def _change(ctx: Ctx, session: dict[str, Any], values: Any) -> tuple[str, int | 
 @bp.get("/session/<token>/subscriptions/<subscription_id>/confirm")
 def confirm(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
-        gate = _gate(ctx, session, token, "confirm", subscription_id)
-        if gate is not None:
-            return gate
         price, quantity, discount = _change(ctx, session, request.args)
         view = portal_updates.preview(ctx, session, subscription_id, price, quantity, discount)
         flow = session.get("flow") or {}
@@ -207,26 +208,21 @@ def confirm(token: str, subscription_id: str) -> Response:
         return _render("portal/confirm.html", ctx, session, token, view=view, price=price,
                        quantity="" if quantity is None else quantity, back_url=back)
 
-    return _run(token, show)
+    return _run(token, show, page="confirm", subscription_id=subscription_id)
 
 
 @bp.post("/session/<token>/subscriptions/<subscription_id>/confirm")
 def apply(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
-        gate = _gate(ctx, session, token, "confirm", subscription_id)
-        if gate is not None:
-            return gate
         price, quantity, discount = _change(ctx, session, request.form)
         result = portal_updates.apply(ctx, session, subscription_id, price, quantity, discount)
         return _finish(ctx, session, token, _outcome_message(ctx, result))
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="confirm", subscription_id=subscription_id)
 
 
 def _outcome_message(ctx: Ctx, result: dict[str, Any]) -> str:
-    item = result["subscription"]["items"]["data"][0]
-    product = ctx.store.get(ctx.account_id, item["price"]["product"], "product") or {}
-    name = product.get("name", item["price"]["product"])
+    name = _product_name(ctx, result["subscription"])
     if result["outcome"] == "scheduled":
         phase = result["schedule"]["phases"][-1]
         new_product = ctx.store.get(ctx.account_id, ctx.store.get(ctx.account_id, phase["items"][0]["price"],
@@ -240,9 +236,6 @@ def _outcome_message(ctx: Ctx, result: dict[str, Any]) -> str:
 @bp.get("/session/<token>/subscriptions/<subscription_id>/cancel")
 def cancel(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
-        gate = _gate(ctx, session, token, "cancel", subscription_id)
-        if gate is not None:
-            return gate
         view = portal_cancellations.summary(ctx, session, subscription_id, request.args.get("feedback", ""),
                                             request.args.get("comment", ""))
         step = request.args.get("step", "summary")
@@ -251,15 +244,12 @@ def cancel(token: str, subscription_id: str) -> Response:
         following = view["steps"][view["steps"].index(step) + 1] if step != "confirm" else None
         return _render("portal/cancel.html", ctx, session, token, view=view, step=step, next_step=following)
 
-    return _run(token, show)
+    return _run(token, show, page="cancel", subscription_id=subscription_id)
 
 
 @bp.post("/session/<token>/subscriptions/<subscription_id>/cancel")
 def cancel_plan(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
-        gate = _gate(ctx, session, token, "cancel", subscription_id)
-        if gate is not None:
-            return gate
         result = portal_cancellations.cancel(ctx, session, subscription_id, request.form.get("feedback", ""),
                                              request.form.get("comment", ""))
         name = _product_name(ctx, result)
@@ -267,35 +257,29 @@ def cancel_plan(token: str, subscription_id: str) -> Response:
             f"Your {name} plan will be canceled on {portal_date(result['cancel_at'])}."
         return _finish(ctx, session, token, message)
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
 
 
 @bp.post("/session/<token>/subscriptions/<subscription_id>/cancel/offer")
 def accept_offer(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
-        gate = _gate(ctx, session, token, "cancel", subscription_id)
-        if gate is not None:
-            return gate
         result = portal_cancellations.accept_offer(ctx, session, subscription_id)
         applied = portal_updates.discount_views(ctx, result)[-1]
         return _finish(ctx, session, token, f"Your offer was applied: {applied['name']} ({applied['terms']}). "
                                             f"Your {_product_name(ctx, result)} plan continues.")
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
 
 
 @bp.post("/session/<token>/subscriptions/<subscription_id>/renew")
 def renew(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
-        gate = _gate(ctx, session, token, "renew", subscription_id)
-        if gate is not None:
-            return gate
         result = portal_cancellations.renew(ctx, session, subscription_id)
         period_end = max(item["current_period_end"] for item in result["items"]["data"])
         return _finish(ctx, session, token, f"Your {_product_name(ctx, result)} plan was renewed. It renews on "
                                             f"{portal_date(period_end)}.")
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="renew", subscription_id=subscription_id)
 
 
 @bp.get("/login/<login_id>")
