@@ -1,5 +1,6 @@
 """The control API under /_emulator/api: things Stripe has no endpoint for (the webhook delivery log and
-resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon). Authenticated by the account's secret key like /v1; answers JSON with Stripe-shaped errors."""
+resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon). Authenticated
+by the account's secret key like /v1; answers JSON with Stripe-shaped errors."""
 
 from __future__ import annotations
 

@@ -27,9 +27,9 @@ import copy
 from fractions import Fraction
 from typing import Any
 
+from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.billing.money import format_amount
 from emulator.resources import (billing_portal_configurations as configurations, common, discounts, invoices,
                                 metered_usage, previews, subscription_schedules as schedules, subscriptions)
 
@@ -156,8 +156,8 @@ def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
     history: list[dict[str, Any]] = []
     if configuration["features"]["invoice_history"]["enabled"]:
         history = [invoice for invoice in ctx.store.select(ctx.account_id, "invoice", where="customer = ?",
-                                                           args=(customer["id"],), limit=50)
-                    if invoice["status"] != "draft"]
+                                                          args=(customer["id"],), limit=50)
+                   if invoice["status"] != "draft"]
     return {"customer": customer, "configuration": configuration, "subscriptions": cards, "invoices": history}
 
 
