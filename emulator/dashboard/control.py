@@ -1,5 +1,6 @@
 """The control API under /_emulator/api: things Stripe has no endpoint for (the webhook delivery log and
-resend). Authenticated by the account's secret key like /v1; answers JSON with Stripe-shaped errors."""
+resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon). Authenticated
+by the account's secret key like /v1; answers JSON with Stripe-shaped errors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask import Blueprint, Response, g, request
 from emulator import engine
 from emulator.api import authenticate, json_response
 from emulator.errors import InvalidRequestError
-from emulator.resources import global_clock, webhook_endpoints
+from emulator.resources import billing_portal_configurations as configurations, global_clock, webhook_endpoints
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator/api")
 bp.before_request(authenticate)
@@ -61,6 +62,27 @@ def advance_clock() -> Response:
         offset = global_clock.shift_to(ctx, target)
     ran = engine.catch_up(ctx)
     return json_response({"now": ctx.now(), "offset": offset, "transitions": ran})
+
+
+@bp.get("/billing_portal/configurations/<configuration_id>/retention_coupon")
+def read_retention_coupon(configuration_id: str) -> Response:
+    """The coupon the portal's homepage cancellation flow offers (the Dashboard's "Retention coupon")."""
+    ctx = g.ctx
+    configurations.require(ctx, configuration_id)
+    return json_response({"configuration": configuration_id,
+                          "retention_coupon": configurations.retention_coupon(ctx, configuration_id)})
+
+
+@bp.post("/billing_portal/configurations/<configuration_id>/retention_coupon")
+def set_retention_coupon(configuration_id: str) -> Response:
+    """Set it (`coupon=<id>`) or clear it (`coupon=`)."""
+    ctx = g.ctx
+    if "coupon" not in request.form:
+        raise InvalidRequestError("Missing required param: coupon (empty to clear).", param="coupon",
+                                  code="parameter_missing")
+    with ctx.store.transaction():
+        result = configurations.set_retention_coupon(ctx, configuration_id, request.form["coupon"] or None)
+    return json_response(result)
 
 
 @bp.post("/intents/<intent_id>/authenticate")

@@ -1,7 +1,9 @@
 """The customer portal's pages: a session's home page, the update-plan page, the confirm page and its
-action. Each request resolves the session from the URL's token, runs in one transaction (a visit counts as
-activity for the session's expiry) and calls one portal resource function; forms carry a CSRF token.
-Failures render the portal's own error page, never a traceback."""
+action, the cancellation flow (summary, retention offer, reason survey, confirmation), "Renew", and the
+confirmation page that ends a deep link. Each request resolves the session from the URL's token, runs in
+one transaction (a visit counts as activity for the session's expiry) and calls one portal resource
+function; forms carry a CSRF token. A session opened with `flow_data` reaches only its task's pages until
+the task is done. Failures render the portal's own error page, never a traceback."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from emulator import engine, store as store_module
 from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import accounts, billing_portal_sessions as sessions, portal_billing, portal_updates
+from emulator.resources import (accounts, billing_portal_sessions as sessions, portal_billing, portal_cancellations,
+                                portal_flows, portal_updates)
 from emulator.store import Store
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
@@ -66,15 +69,21 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
 
     configuration = configurations.require(ctx, session["configuration"])
     business = accounts.retrieve(ctx)["business_profile"]["name"]
+    # In an open deep link the rest of the portal is hidden: "back" leaves for the return URL.
+    flow_open = bool(session.get("flow")) and portal_flows.completion(ctx, session) is None
+    home_url = session["return_url"] if flow_open else url_for("portal.home", token=token)
     body = render_template(template, session=session, token=token, configuration=configuration,
+                           flow_open=flow_open, home_url=home_url,
                            business_name=business, profile=configuration["business_profile"],
                            csrf_token=sessions.csrf_token(ctx, session["id"]),
                            money=format_amount, date=portal_date, interval=interval_text, **values)
     return Response(body, status=status, mimetype="text/html")
 
 
-def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form: bool = False) -> Response:
-    """Resolve the session, check it (and the form's CSRF token), run `action` in one transaction."""
+def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form: bool = False,
+         page: str | None = None, subscription_id: str | None = None) -> Response:
+    """Resolve the session, check it (and the form's CSRF token) and that a deep link may reach `page`, run
+    `action` in one transaction."""
     ctx, session_id, secret = _context(token)
     try:
         with ctx.store.transaction():
@@ -87,7 +96,8 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
             if form and not sessions.check_csrf(ctx, session_id, request.form.get("csrf_token", "")):
                 return _render("portal/error.html", ctx, session, token, status=403,
                                message="This form has expired. Go back to the portal and try again.")
-            return action(ctx, session)
+            gate = _gate(ctx, session, token, page, subscription_id) if page else None
+            return gate or action(ctx, session)
     except StripeError as error:
         # The transaction was rolled back; show the portal's error page (marks the visit in a new one).
         with ctx.store.transaction():
@@ -96,12 +106,68 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
                            message=error.message)
 
 
+_FLOW_ENTRY = {"subscription_cancel": "portal.cancel", "subscription_update": "portal.update_plan",
+               "subscription_update_confirm": "portal.confirm"}
+
+
+def _see_other(url: str) -> Response:
+    return redirect(url, code=303)  # type: ignore[return-value]
+
+
+def _gate(ctx: Ctx, session: dict[str, Any], token: str, page: str, subscription_id: str | None = None
+          ) -> Response | None:
+    """None when the page is reachable; else where a deep-link session goes instead: the flow's own page
+    while it is open, its confirmation (or redirect) once it is done."""
+    if portal_flows.allows(ctx, session, page, subscription_id):
+        return None
+    flow = session["flow"]
+    if portal_flows.completion(ctx, session) is None:
+        return _see_other(url_for(_FLOW_ENTRY[flow["type"]], token=token,
+                                  subscription_id=portal_flows.subscription_of(flow)))
+    return _after_completion(session, token)
+
+
+def _after_completion(session: dict[str, Any], token: str) -> Response:
+    """Where a finished deep link goes: its `redirect.return_url`, else the portal's confirmation page."""
+    after = session["flow"]["after_completion"]
+    if after["type"] == "redirect":
+        return _see_other(after["redirect"]["return_url"])
+    return _see_other(url_for("portal.done", token=token))
+
+
+def _finish(ctx: Ctx, session: dict[str, Any], token: str, message: str) -> Response:
+    """After an action: a deep link follows its `after_completion`; otherwise back to the home page with
+    the outcome (the plain portal never redirects away)."""
+    if session.get("flow") and portal_flows.completion(ctx, session) is None:
+        if portal_flows.complete(ctx, session, message)["type"] != "portal_homepage":
+            return _after_completion(session, token)
+    return _see_other(f"{url_for('portal.home', token=token)}?{urlencode({'message': message})}")
+
+
+def _product_name(ctx: Ctx, subscription: dict[str, Any]) -> str:
+    price = subscription["items"]["data"][0]["price"]
+    return portal_updates.plan_of(ctx, price, None)["product"]["name"]
+
+
 @bp.get("/session/<token>")
 def home(token: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
         return _render("portal/home.html", ctx, session, token, view=portal_updates.overview(ctx, session),
                        payment_methods=portal_billing.payment_methods_view(ctx, session),
                        billing=portal_billing.billing_view(ctx, session), message=request.args.get("message"))
+
+    return _run(token, show, page="home")
+
+
+@bp.get("/session/<token>/done")
+def done(token: str) -> Response:
+    def show(ctx: Ctx, session: dict[str, Any]) -> Response:
+        message = portal_flows.completion(ctx, session) if session.get("flow") else None
+        if message is None:
+            return _see_other(url_for("portal.home", token=token))
+        after = session["flow"]["after_completion"]
+        return _render("portal/done.html", ctx, session, token, message=message,
+                       custom_message=(after.get("hosted_confirmation") or {}).get("custom_message"))
 
     return _run(token, show)
 
@@ -112,7 +178,7 @@ def update_plan(token: str, subscription_id: str) -> Response:
         return _render("portal/update.html", ctx, session, token,
                        view=portal_updates.options(ctx, session, subscription_id))
 
-    return _run(token, show)
+    return _run(token, show, page="update", subscription_id=subscription_id)
 
 
 def _quantity(raw: str | None) -> int | None:
@@ -124,34 +190,40 @@ def _quantity(raw: str | None) -> int | None:
         raise portal_updates.PortalError("Enter a whole number for the quantity.", param="quantity") from None
 
 
+def _change(ctx: Ctx, session: dict[str, Any], values: Any) -> tuple[str, int | None, dict[str, Any] | None]:
+    """The change to confirm: a `subscription_update_confirm` link's own, else the picker's choice."""
+    flow = session.get("flow")
+    if flow and flow["type"] == "subscription_update_confirm" and portal_flows.completion(ctx, session) is None:
+        return portal_flows.update_selection(flow)
+    return values.get("price", ""), _quantity(values.get("quantity")), None
+
+
 @bp.get("/session/<token>/subscriptions/<subscription_id>/confirm")
 def confirm(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
-        price = request.args.get("price", "")
-        quantity = _quantity(request.args.get("quantity"))
-        view = portal_updates.preview(ctx, session, subscription_id, price, quantity)
+        price, quantity, discount = _change(ctx, session, request.args)
+        view = portal_updates.preview(ctx, session, subscription_id, price, quantity, discount)
+        flow = session.get("flow") or {}
+        back = url_for("portal.update_plan", token=token, subscription_id=subscription_id) \
+            if flow.get("type") != "subscription_update_confirm" else None
         return _render("portal/confirm.html", ctx, session, token, view=view, price=price,
-                       quantity=request.args.get("quantity", ""))
+                       quantity="" if quantity is None else quantity, back_url=back)
 
-    return _run(token, show)
+    return _run(token, show, page="confirm", subscription_id=subscription_id)
 
 
 @bp.post("/session/<token>/subscriptions/<subscription_id>/confirm")
 def apply(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
-        quantity = _quantity(request.form.get("quantity"))
-        result = portal_updates.apply(ctx, session, subscription_id, request.form.get("price", ""), quantity)
-        message = _outcome_message(ctx, result)
-        target = url_for("portal.home", token=token)
-        return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
+        price, quantity, discount = _change(ctx, session, request.form)
+        result = portal_updates.apply(ctx, session, subscription_id, price, quantity, discount)
+        return _finish(ctx, session, token, _outcome_message(ctx, result))
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="confirm", subscription_id=subscription_id)
 
 
 def _outcome_message(ctx: Ctx, result: dict[str, Any]) -> str:
-    item = result["subscription"]["items"]["data"][0]
-    product = ctx.store.get(ctx.account_id, item["price"]["product"], "product") or {}
-    name = product.get("name", item["price"]["product"])
+    name = _product_name(ctx, result["subscription"])
     if result["outcome"] == "scheduled":
         phase = result["schedule"]["phases"][-1]
         new_product = ctx.store.get(ctx.account_id, ctx.store.get(ctx.account_id, phase["items"][0]["price"],
@@ -160,6 +232,55 @@ def _outcome_message(ctx: Ctx, result: dict[str, Any]) -> str:
     if result["outcome"] == "unscheduled":
         return f"Your scheduled change was canceled. You stay on {name}."
     return f"Your plan was updated to {name}."
+
+
+@bp.get("/session/<token>/subscriptions/<subscription_id>/cancel")
+def cancel(token: str, subscription_id: str) -> Response:
+    def show(ctx: Ctx, session: dict[str, Any]) -> Response:
+        view = portal_cancellations.summary(ctx, session, subscription_id, request.args.get("feedback", ""),
+                                            request.args.get("comment", ""))
+        step = request.args.get("step", "summary")
+        if step not in view["steps"]:
+            step = "summary"
+        following = view["steps"][view["steps"].index(step) + 1] if step != "confirm" else None
+        return _render("portal/cancel.html", ctx, session, token, view=view, step=step, next_step=following)
+
+    return _run(token, show, page="cancel", subscription_id=subscription_id)
+
+
+@bp.post("/session/<token>/subscriptions/<subscription_id>/cancel")
+def cancel_plan(token: str, subscription_id: str) -> Response:
+    def act(ctx: Ctx, session: dict[str, Any]) -> Response:
+        result = portal_cancellations.cancel(ctx, session, subscription_id, request.form.get("feedback", ""),
+                                             request.form.get("comment", ""))
+        name = _product_name(ctx, result)
+        message = f"Your {name} plan was canceled." if result["status"] == "canceled" else \
+            f"Your {name} plan will be canceled on {portal_date(result['cancel_at'])}."
+        return _finish(ctx, session, token, message)
+
+    return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
+
+
+@bp.post("/session/<token>/subscriptions/<subscription_id>/cancel/offer")
+def accept_offer(token: str, subscription_id: str) -> Response:
+    def act(ctx: Ctx, session: dict[str, Any]) -> Response:
+        result = portal_cancellations.accept_offer(ctx, session, subscription_id)
+        applied = portal_updates.discount_views(ctx, result)[-1]
+        return _finish(ctx, session, token, f"Your offer was applied: {applied['name']} ({applied['terms']}). "
+                                            f"Your {_product_name(ctx, result)} plan continues.")
+
+    return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
+
+
+@bp.post("/session/<token>/subscriptions/<subscription_id>/renew")
+def renew(token: str, subscription_id: str) -> Response:
+    def act(ctx: Ctx, session: dict[str, Any]) -> Response:
+        result = portal_cancellations.renew(ctx, session, subscription_id)
+        period_end = max(item["current_period_end"] for item in result["items"]["data"])
+        return _finish(ctx, session, token, f"Your {_product_name(ctx, result)} plan was renewed. It renews on "
+                                            f"{portal_date(period_end)}.")
+
+    return _run(token, act, form=True, page="renew", subscription_id=subscription_id)
 
 
 @bp.get("/login/<login_id>")

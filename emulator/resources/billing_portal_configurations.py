@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from emulator import ids
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import common, prices as price_resource, products as product_resource
+from emulator.resources import common, coupons, prices as price_resource, products as product_resource
 
 OBJECT = "billing_portal.configuration"
 MAX_HEADLINE = 60
@@ -271,6 +271,23 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
 
     return common.list_objects(ctx, OBJECT, params, "/v1/billing_portal/configurations",
                                post_filter=keep if "active" in params or "is_default" in params else None)
+
+
+def retention_coupon(ctx: Ctx, configuration_id: str) -> str | None:
+    """The coupon the homepage's cancellation flow offers (the Dashboard's "Retention coupon" setting; not a
+    field of the API object)."""
+    return common.mark_of(ctx, configuration_id, "retention_coupon")
+
+
+def set_retention_coupon(ctx: Ctx, configuration_id: str, coupon_id: str | None) -> dict[str, Any]:
+    """Set (or clear, with None) the configuration's retention coupon, as the Dashboard's setting does."""
+    configuration = require(ctx, configuration_id)
+    if coupon_id:
+        coupons.require(ctx, coupon_id, param="coupon")
+        common.set_mark(ctx, configuration_id, "retention_coupon", coupon_id)
+    else:
+        common.clear_mark(ctx, configuration_id, "retention_coupon")
+    return {"configuration": configuration["id"], "retention_coupon": coupon_id or None}
 
 
 def default(ctx: Ctx) -> dict[str, Any] | None:

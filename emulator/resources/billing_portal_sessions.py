@@ -27,21 +27,12 @@ from emulator.errors import InvalidRequestError, ResourceMissingError
 from emulator.resources import billing_portal_configurations as configurations, common
 
 OBJECT = "billing_portal.session"
-CREATE_PARAMS = ("customer", "configuration", "locale", "return_url")
+CREATE_PARAMS = ("customer", "configuration", "flow_data.after_completion", "flow_data.subscription_cancel",
+                 "flow_data.subscription_update", "flow_data.subscription_update_confirm", "flow_data.type", "locale",
+                 "return_url")
 OPEN_WITHIN_SECONDS = 5 * 60
 IDLE_SECONDS = 60 * 60
 TOKEN_PREFIX = "test_"
-
-
-def _mark(ctx: Ctx, session_id: str, name: str, value: str) -> None:
-    ctx.store.execute("INSERT OR REPLACE INTO internal_marks (account, object_id, name, value) VALUES (?, ?, ?, ?)",
-                      (ctx.account_id, session_id, name, value))
-
-
-def _read_mark(ctx: Ctx, session_id: str, name: str) -> str | None:
-    row = ctx.store.execute("SELECT value FROM internal_marks WHERE account = ? AND object_id = ? AND name = ?",
-                            (ctx.account_id, session_id, name)).fetchone()
-    return row[0] if row else None
 
 
 def _default_configuration(ctx: Ctx) -> dict[str, Any]:
@@ -61,8 +52,10 @@ def _default_configuration(ctx: Ctx) -> dict[str, Any]:
 
 def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/billing_portal/sessions`: a portal link for `customer`, with `configuration` (else the
-    default), `return_url` (else the configuration's `default_return_url`; one of them is required) and
-    `locale`."""
+    default), `return_url` (else the configuration's `default_return_url`; one of them is required),
+    `locale`, and `flow_data` for a deep link into one task (see `portal_flows`)."""
+    from emulator.resources import portal_flows
+
     if not params.get("customer"):
         raise InvalidRequestError("Missing required param: customer.", param="customer", code="parameter_missing")
     customer = common.require(ctx, "customer", params["customer"], param="customer")
@@ -79,6 +72,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             "Missing required param: return_url. It is required unless the configuration sets a "
             "default_return_url.", param="return_url", code="parameter_missing")
     configurations.check_url(return_url, "return_url")
+    flow = portal_flows.build(ctx, params["flow_data"], customer["id"], configuration) \
+        if params.get("flow_data") else None
     session_id = ids.new_id("bps")
     secret = ids.new_secret("", 24)
     session = {
@@ -88,7 +83,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "created": ctx.now(),
         "customer": customer["id"],
         "customer_account": None,
-        "flow": None,
+        "flow": flow,
         "livemode": False,
         "locale": params.get("locale"),
         "on_behalf_of": None,
@@ -96,7 +91,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "url": f"{ctx.base_url}/p/session/{_token(ctx.account_id, session_id, secret)}",
     }
     common.create(ctx, session, customer=customer["id"])
-    _mark(ctx, session_id, "portal_secret", secret)
+    common.set_mark(ctx, session_id, "portal_secret", secret)
     return session
 
 
@@ -125,26 +120,26 @@ def open_session(ctx: Ctx, session_id: str, secret: str) -> tuple[dict[str, Any]
     of its creation, then lives until an hour after the last activity (each visit counts). Unknown ids and
     wrong secrets are a 404."""
     session = ctx.store.get(ctx.account_id, session_id, OBJECT)
-    expected = _read_mark(ctx, session_id, "portal_secret")
+    expected = common.mark_of(ctx, session_id, "portal_secret")
     if session is None or expected is None or not hmac.compare_digest(expected, secret):
         raise ResourceMissingError("portal session", session_id)
     now = ctx.now()
-    opened = _read_mark(ctx, session_id, "portal_opened")
+    opened = common.mark_of(ctx, session_id, "portal_opened")
     if opened is None:
         if now > session["created"] + OPEN_WITHIN_SECONDS:
             return session, False
-        _mark(ctx, session_id, "portal_opened", str(now))
+        common.set_mark(ctx, session_id, "portal_opened", str(now))
     else:
-        last = int(_read_mark(ctx, session_id, "portal_active") or opened)
+        last = int(common.mark_of(ctx, session_id, "portal_active") or opened)
         if now > last + IDLE_SECONDS:
             return session, False
-    _mark(ctx, session_id, "portal_active", str(now))
+    common.set_mark(ctx, session_id, "portal_active", str(now))
     return session, True
 
 
 def csrf_token(ctx: Ctx, session_id: str) -> str:
     """The token the session's forms carry (derived from the session's secret)."""
-    secret = _read_mark(ctx, session_id, "portal_secret") or ""
+    secret = common.mark_of(ctx, session_id, "portal_secret") or ""
     return hmac.new(secret.encode(), b"portal-form", hashlib.sha256).hexdigest()[:40]
 
 

@@ -57,6 +57,28 @@ def delete(ctx: Ctx, obj: dict[str, Any], *, keep: bool = True, event: str | Non
     return stub
 
 
+# -- internal marks ----------------------------------------------------------------------------------
+# Facts Stripe keeps to itself and never shows in an object (which surface created a schedule, a portal
+# session's secret...), one value per (object, name), in the caller's transaction.
+def set_mark(ctx: Ctx, object_id: str, name: str, value: str) -> None:
+    """Remember `name` = `value` for the object."""
+    ctx.store.execute("INSERT OR REPLACE INTO internal_marks (account, object_id, name, value) VALUES (?, ?, ?, ?)",
+                      (ctx.account_id, object_id, name, value))
+
+
+def mark_of(ctx: Ctx, object_id: str, name: str) -> str | None:
+    """The object's `name` mark, or None."""
+    row = ctx.store.execute("SELECT value FROM internal_marks WHERE account = ? AND object_id = ? AND name = ?",
+                            (ctx.account_id, object_id, name)).fetchone()
+    return row[0] if row else None
+
+
+def clear_mark(ctx: Ctx, object_id: str, name: str) -> None:
+    """Forget the object's `name` mark."""
+    ctx.store.execute("DELETE FROM internal_marks WHERE account = ? AND object_id = ? AND name = ?",
+                      (ctx.account_id, object_id, name))
+
+
 # -- metadata ----------------------------------------------------------------------------------------
 def metadata_for_create(value: Any) -> dict[str, str]:
     return apply_metadata({}, value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator.context import Ctx
-from emulator.resources import billing_meters, invoice_items, invoices
+from emulator.resources import billing_meters, common, invoice_items, invoices
 
 
 def is_metered(price: dict[str, Any] | None) -> bool:
@@ -24,16 +24,14 @@ def is_metered(price: dict[str, Any] | None) -> bool:
 
 def usage_from(ctx: Ctx, item: dict[str, Any]) -> int:
     """Where the item's unbilled usage starts: its period start, or a later price change / addition."""
-    row = ctx.store.execute("SELECT value FROM internal_marks WHERE account = ? AND object_id = ? AND name = "
-                            "'usage_from'", (ctx.account_id, item["id"])).fetchone()
+    mark = common.mark_of(ctx, item["id"], "usage_from")
     start = item["current_period_start"]
-    return max(start, int(row[0])) if row else start
+    return max(start, int(mark)) if mark else start
 
 
 def mark_usage_from(ctx: Ctx, item_id: str, moment: int) -> None:
     """Usage before `moment` no longer belongs to the item (billed or dropped at a price change)."""
-    ctx.store.execute("INSERT OR REPLACE INTO internal_marks (account, object_id, name, value) VALUES (?, ?, "
-                      "'usage_from', ?)", (ctx.account_id, item_id, str(moment)))
+    common.set_mark(ctx, item_id, "usage_from", str(moment))
 
 
 def quantity_of(ctx: Ctx, customer_id: str, item: dict[str, Any], start: int, end: int) -> int:

@@ -23,13 +23,15 @@ change then bills.
 
 from __future__ import annotations
 
+import copy
 from fractions import Fraction
 from typing import Any
 
+from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import (billing_portal_configurations as configurations, common, metered_usage, previews,
-                                subscription_schedules as schedules, subscriptions)
+from emulator.resources import (billing_portal_configurations as configurations, common, discounts, invoices,
+                                metered_usage, previews, subscription_schedules as schedules, subscriptions)
 
 UPDATABLE_STATUSES = ("active", "trialing", "past_due")
 SHOWN_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
@@ -52,7 +54,8 @@ def _product(ctx: Ctx, product_id: str) -> dict[str, Any]:
                                                                       "description": None}
 
 
-def _plan(ctx: Ctx, price: dict[str, Any], quantity: int | None) -> dict[str, Any]:
+def plan_of(ctx: Ctx, price: dict[str, Any], quantity: int | None) -> dict[str, Any]:
+    """A price as the portal shows it: the price, its product, the quantity and the period's amount."""
     product = _product(ctx, price["product"])
     return {"price": price, "product": product, "quantity": quantity,
             "amount": subscriptions.item_amount(price, quantity or 1)}
@@ -70,14 +73,15 @@ def _future_phases(ctx: Ctx, schedule: dict[str, Any]) -> list[dict[str, Any]]:
     return [phase for phase in schedule["phases"] if phase["start_date"] > now]
 
 
-def _portal_schedule(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | None:
+def portal_schedule(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | None:
+    """The live schedule the portal created for a pending plan change, if any."""
     schedule = _live_schedule(ctx, subscription)
     if schedule is not None and schedules.origin_of(ctx, schedule["id"]) == "portal":
         return schedule
     return None
 
 
-def _locked(ctx: Ctx, subscription: dict[str, Any]) -> bool:
+def locked(ctx: Ctx, subscription: dict[str, Any]) -> bool:
     """A schedule the portal did not create, with phases still to come, locks the subscription."""
     schedule = _live_schedule(ctx, subscription)
     return schedule is not None and schedules.origin_of(ctx, schedule["id"]) != "portal" and \
@@ -88,13 +92,14 @@ def _update_feature(configuration: dict[str, Any]) -> dict[str, Any]:
     return configuration["features"]["subscription_update"]
 
 
-def _offers_changes(configuration: dict[str, Any]) -> bool:
+def offers_changes(configuration: dict[str, Any]) -> bool:
+    """Whether the configuration offers "Update plan" (enabled, with products, prices or quantities)."""
     feature = _update_feature(configuration)
     return feature["enabled"] and bool(feature["products"]) and \
         bool({"price", "quantity"} & set(feature["default_allowed_updates"]))
 
 
-def _single_licensed_item(subscription: dict[str, Any]) -> dict[str, Any] | None:
+def single_licensed_item(subscription: dict[str, Any]) -> dict[str, Any] | None:
     """The one item the portal can change: several items, metered prices and `send_invoice` collection make a
     subscription cancel-only in Stripe's portal."""
     items = subscription["items"]["data"]
@@ -106,7 +111,7 @@ def _single_licensed_item(subscription: dict[str, Any]) -> dict[str, Any] | None
 
 
 def _pending_change(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | None:
-    schedule = _portal_schedule(ctx, subscription)
+    schedule = portal_schedule(ctx, subscription)
     if schedule is None:
         return None
     future = _future_phases(ctx, schedule)
@@ -115,13 +120,16 @@ def _pending_change(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | 
     phase = future[0]
     item = phase["items"][0]
     price = ctx.store.get(ctx.account_id, item["price"], "price")
-    return {**_plan(ctx, price, item.get("quantity")), "date": phase["start_date"], "schedule": schedule["id"]}
+    return {**plan_of(ctx, price, item.get("quantity")), "date": phase["start_date"], "schedule": schedule["id"]}
 
 
 def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
     """The portal's home page: the customer, the configuration, each subscription that has not ended (plan,
-    price, renewal, a pending scheduled change, whether "Update plan" is offered or the subscription is
-    locked by a schedule) and, when the configuration shows it, the invoice history (no drafts)."""
+    price, discounts, renewal or cancellation date, a pending scheduled change, whether "Update plan",
+    "Cancel plan" or "Renew" is offered or the subscription is locked by a schedule) and, when the
+    configuration shows it, the invoice history (no drafts)."""
+    from emulator.resources import portal_cancellations
+
     customer = common.require(ctx, "customer", session["customer"])
     configuration = configurations.require(ctx, session["configuration"])
     cards = []
@@ -130,44 +138,108 @@ def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
         if subscription["status"] not in SHOWN_STATUSES:
             continue
         item = subscription["items"]["data"][0]
-        locked = _locked(ctx, subscription)
-        can_update = (_offers_changes(configuration) and not locked and
-                      subscription["status"] in UPDATABLE_STATUSES and _single_licensed_item(subscription) is not None)
+        is_locked = locked(ctx, subscription)
         _, period_end = subscriptions.current_period(subscription)
         cards.append({
             "subscription": subscription,
-            "plans": [_plan(ctx, i["price"], i.get("quantity")) for i in subscription["items"]["data"]],
-            "plan": _plan(ctx, item["price"], item.get("quantity")),
+            "plans": [plan_of(ctx, i["price"], i.get("quantity")) for i in subscription["items"]["data"]],
+            "plan": plan_of(ctx, item["price"], item.get("quantity")),
+            "discounts": discount_views(ctx, subscription),
             "renews_at": None if subscription.get("cancel_at") else period_end,
             "pending": _pending_change(ctx, subscription),
-            "can_update": can_update,
-            "locked_message": LOCKED_MESSAGE if locked and _offers_changes(configuration) else None,
+            "can_update": update_problem(ctx, configuration, subscription) is None,
+            "can_cancel": portal_cancellations.cancel_problem(ctx, configuration, subscription) is None,
+            "can_renew": portal_cancellations.renew_problem(ctx, configuration, subscription) is None,
+            "locked_message": LOCKED_MESSAGE if is_locked and (
+                offers_changes(configuration) or portal_cancellations.offers_cancellation(configuration)) else None,
         })
-    invoices: list[dict[str, Any]] = []
+    history: list[dict[str, Any]] = []
     if configuration["features"]["invoice_history"]["enabled"]:
-        invoices = [invoice for invoice in ctx.store.select(ctx.account_id, "invoice", where="customer = ?",
-                                                           args=(customer["id"],), limit=50)
-                    if invoice["status"] != "draft"]
-    return {"customer": customer, "configuration": configuration, "subscriptions": cards, "invoices": invoices}
+        history = [invoice for invoice in ctx.store.select(ctx.account_id, "invoice", where="customer = ?",
+                                                          args=(customer["id"],), limit=50)
+                   if invoice["status"] != "draft"]
+    return {"customer": customer, "configuration": configuration, "subscriptions": cards, "invoices": history}
+
+
+def coupon_terms(coupon: dict[str, Any], currency: str) -> str:
+    """`20% off for 3 months`, `$5.00 off once`, `10% off forever`."""
+    if coupon.get("percent_off") is not None:
+        percent = coupon["percent_off"]
+        off = f"{int(percent) if float(percent).is_integer() else percent}% off"
+    else:
+        amount, code = coupon["amount_off"], coupon["currency"]
+        option = (coupon.get("currency_options") or {}).get(currency)
+        if code != currency and option:
+            amount, code = option["amount_off"], currency
+        off = f"{format_amount(amount, code)} off"
+    if coupon["duration"] == "repeating":
+        months = coupon["duration_in_months"]
+        return f"{off} for {months} month{'s' if months != 1 else ''}"
+    return f"{off} {'once' if coupon['duration'] == 'once' else 'forever'}"
+
+
+def discount_view(ctx: Ctx, spec: dict[str, Any], currency: str) -> dict[str, Any]:
+    """A `{coupon}` / `{promotion_code}` about to be applied, named as the portal shows it."""
+    label = None
+    coupon_id = spec.get("coupon")
+    if spec.get("promotion_code"):
+        promo = common.require(ctx, "promotion_code", spec["promotion_code"], kind="promotion code")
+        label, coupon_id = promo["code"], promo["promotion"]["coupon"]
+    coupon = common.require(ctx, "coupon", str(coupon_id))
+    return {"name": label or coupon.get("name") or coupon["id"], "terms": coupon_terms(coupon, currency)}
+
+
+def discount_views(ctx: Ctx, subscription: dict[str, Any]) -> list[dict[str, Any]]:
+    """The subscription's discounts as the portal lists them: the coupon's name and terms."""
+    views = []
+    for discount_id in subscription["discounts"]:
+        coupon = discounts.coupon_of(ctx, discount_id)
+        if coupon is not None:
+            views.append({"id": discount_id, "name": coupon.get("name") or coupon["id"],
+                          "terms": coupon_terms(coupon, subscription["currency"])})
+    return views
+
+
+def owned_subscription(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+    """One of the session customer's subscriptions (any other id is "not found" in the portal)."""
+    subscription = ctx.store.get(ctx.account_id, subscription_id, subscriptions.OBJECT)
+    if subscription is None or subscription["customer"] != session["customer"]:
+        raise PortalError("This subscription was not found.", http_status=404)
+    return subscription
+
+
+def pending_cancellation(subscription: dict[str, Any]) -> bool:
+    """Set to cancel later (at the period end or at a `cancel_at`)."""
+    return subscription["status"] not in ("canceled", "incomplete_expired") and \
+        bool(subscription["cancel_at_period_end"] or subscription.get("cancel_at"))
+
+
+def update_problem(ctx: Ctx, configuration: dict[str, Any], subscription: dict[str, Any]) -> PortalError | None:
+    """Why the portal cannot change this subscription's plan, or None when it can."""
+    if not offers_changes(configuration):
+        return PortalError("This portal does not offer plan changes.", http_status=403)
+    if locked(ctx, subscription):
+        return PortalError(LOCKED_MESSAGE, http_status=409)
+    if subscription["status"] not in UPDATABLE_STATUSES:
+        return PortalError(f"A {subscription['status']} subscription cannot be changed here.", http_status=409)
+    if pending_cancellation(subscription):
+        return PortalError("This subscription is set to cancel; renew it before changing its plan.",
+                           http_status=409)
+    if single_licensed_item(subscription) is None:
+        return PortalError("This subscription can only be canceled here (several products, usage-based prices "
+                           "or invoices sent by email can't be changed in the portal).", http_status=409)
+    return None
 
 
 def _updatable(ctx: Ctx, session: dict[str, Any], subscription_id: str
                ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """The session's subscription, its configuration and its item, or the reason the portal refuses."""
     configuration = configurations.require(ctx, session["configuration"])
-    subscription = ctx.store.get(ctx.account_id, subscription_id, subscriptions.OBJECT)
-    if subscription is None or subscription["customer"] != session["customer"]:
-        raise PortalError("This subscription was not found.", http_status=404)
-    if not _offers_changes(configuration):
-        raise PortalError("This portal does not offer plan changes.", http_status=403)
-    if _locked(ctx, subscription):
-        raise PortalError(LOCKED_MESSAGE, http_status=409)
-    if subscription["status"] not in UPDATABLE_STATUSES:
-        raise PortalError(f"A {subscription['status']} subscription cannot be changed here.", http_status=409)
-    item = _single_licensed_item(subscription)
-    if item is None:
-        raise PortalError("This subscription can only be canceled here (several products, usage-based prices "
-                          "or invoices sent by email can't be changed in the portal).", http_status=409)
+    subscription = owned_subscription(ctx, session, subscription_id)
+    problem = update_problem(ctx, configuration, subscription)
+    item = single_licensed_item(subscription)
+    if problem is not None or item is None:
+        raise problem or PortalError("This subscription can't be changed here.", http_status=409)
     return subscription, configuration, item
 
 
@@ -192,19 +264,21 @@ def options(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str
                 continue
             if not _allowed(configuration, "price") and price["id"] != current_price["id"]:
                 continue
-            offered.append({**_plan(ctx, price, item["quantity"]), "current": price["id"] == current_price["id"]})
+            offered.append({**plan_of(ctx, price, item["quantity"]), "current": price["id"] == current_price["id"]})
         if offered:
             quantity = entry["adjustable_quantity"]
             products.append({"product": product, "prices": offered,
                              "quantity": quantity if quantity["enabled"] and _allowed(configuration, "quantity")
                              else None})
     pending = _pending_change(ctx, subscription)
-    return {"subscription": subscription, "current": _plan(ctx, current_price, item["quantity"]),
+    return {"subscription": subscription, "current": plan_of(ctx, current_price, item["quantity"]),
             "products": products, "pending": pending}
 
 
-def _selection(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any], price_id: str,
+def selection(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any], price_id: str,
                quantity: int | None) -> tuple[dict[str, Any], int]:
+    """The chosen price and quantity, checked against the configuration: a configured, active price in the
+    subscription's currency, and a quantity within the product's `adjustable_quantity` range."""
     entry = next((entry for entry in _update_feature(configuration)["products"] if price_id in entry["prices"]), None)
     price = ctx.store.get(ctx.account_id, price_id, "price") if entry else None
     if entry is None or price is None or not price["active"] or \
@@ -284,9 +358,14 @@ def _carried(phase: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _schedule_change(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], quantity: int
-                     ) -> dict[str, Any]:
-    schedule = _portal_schedule(ctx, subscription)
+def _with_discount(subscription: dict[str, Any], discount: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The subscription's discounts plus the one a `subscription_update_confirm` link brings."""
+    return [{"discount": discount_id} for discount_id in subscription["discounts"]] + ([discount] if discount else [])
+
+
+def _schedule_change(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], quantity: int,
+                     discount: dict[str, Any] | None = None) -> dict[str, Any]:
+    schedule = portal_schedule(ctx, subscription)
     if schedule is None:
         schedule = schedules.create(ctx, {"from_subscription": subscription["id"]}, origin="portal")
     current = schedule["current_phase"]
@@ -298,65 +377,79 @@ def _schedule_change(ctx: Ctx, subscription: dict[str, Any], price: dict[str, An
         if phase["end_date"] < period_end else _phase_params(phase)
     following = {"items": [{"price": price["id"], "quantity": quantity}], "proration_behavior": "none",
                  **_carried(phase)}
+    if discount:
+        following["discounts"] = [*following.get("discounts", []), discount]
     return schedules.update(ctx, schedule["id"], {"phases": [kept, following]})
 
 
-def apply(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str, quantity: int | None
-          ) -> dict[str, Any]:
+def apply(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str, quantity: int | None,
+          discount: dict[str, Any] | None = None) -> dict[str, Any]:
     """The portal's "Confirm": apply the change now, schedule it at the period end, replace the pending
-    scheduled change, or drop it when the customer picks the current plan again. Returns
+    scheduled change, or drop it when the customer picks the current plan again. `discount` (`{coupon}` or
+    `{promotion_code}`, from a `subscription_update_confirm` link) joins the subscription's discounts with
+    the change (or the scheduled phase's). Returns
     `{"outcome": "updated" | "scheduled" | "unscheduled", "subscription": ..., "schedule": ...}`."""
     subscription, configuration, item = _updatable(ctx, session, subscription_id)
     ctx = ctx.on_clock(subscription["test_clock"])
-    price, quantity = _selection(ctx, configuration, item, price_id, quantity)
-    portal_schedule = _portal_schedule(ctx, subscription)
+    price, quantity = selection(ctx, configuration, item, price_id, quantity)
+    pending_schedule = portal_schedule(ctx, subscription)
     if price["id"] == item["price"]["id"] and quantity == item["quantity"]:
-        if portal_schedule is None or not _future_phases(ctx, portal_schedule):
+        has_pending = pending_schedule is not None and bool(_future_phases(ctx, pending_schedule))
+        if not has_pending and not discount:
             raise PortalError("This is already your plan.", param="price")
-        released = schedules.release(ctx, portal_schedule["id"], {})
+        released = schedules.release(ctx, pending_schedule["id"], {}) if has_pending and pending_schedule else None
+        if discount:
+            updated = subscriptions.update(ctx, subscription_id, {"discounts": _with_discount(
+                subscriptions.require(ctx, subscription_id), discount)})
+            return {"outcome": "updated", "subscription": updated, "schedule": released}
         return {"outcome": "unscheduled", "subscription": subscriptions.require(ctx, subscription_id),
                 "schedule": released}
     if schedules_change(configuration, item["price"], item["quantity"], price, quantity):
-        schedule = _schedule_change(ctx, subscription, price, quantity)
+        schedule = _schedule_change(ctx, subscription, price, quantity, discount)
         return {"outcome": "scheduled", "subscription": subscriptions.require(ctx, subscription_id),
                 "schedule": schedule}
-    if portal_schedule is not None:
-        schedules.release(ctx, portal_schedule["id"], {})
+    if pending_schedule is not None:
+        schedules.release(ctx, pending_schedule["id"], {})
         subscription = subscriptions.require(ctx, subscription_id)
-    updated = subscriptions.update(ctx, subscription_id, _update_params(configuration, subscription, item, price,
-                                                                        quantity))
+    params = _update_params(configuration, subscription, item, price, quantity)
+    if discount:
+        params["discounts"] = _with_discount(subscription, discount)
+    updated = subscriptions.update(ctx, subscription_id, params)
     return {"outcome": "updated", "subscription": updated, "schedule": None}
 
 
-def preview(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str, quantity: int | None
-            ) -> dict[str, Any]:
+def preview(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str, quantity: int | None,
+            discount: dict[str, Any] | None = None) -> dict[str, Any]:
     """The confirm page: the old and new plan, whether the change waits for the period end (and when), the
     amount due today and the next invoice, all from `invoices/create_preview` (nothing is kept)."""
     subscription, configuration, item = _updatable(ctx, session, subscription_id)
     ctx = ctx.on_clock(subscription["test_clock"])
-    price, quantity = _selection(ctx, configuration, item, price_id, quantity)
-    portal_schedule = _portal_schedule(ctx, subscription)
+    price, quantity = selection(ctx, configuration, item, price_id, quantity)
+    pending_schedule = portal_schedule(ctx, subscription)
     same = price["id"] == item["price"]["id"] and quantity == item["quantity"]
-    if same and (portal_schedule is None or not _future_phases(ctx, portal_schedule)):
+    if same and not discount and (pending_schedule is None or not _future_phases(ctx, pending_schedule)):
         raise PortalError("This is already your plan.", param="price")
     scheduled = not same and schedules_change(configuration, item["price"], item["quantity"], price, quantity)
     _, period_end = subscriptions.current_period(subscription)
     with ctx.store.discarded():
-        if scheduled or same:
-            apply(ctx, session, subscription_id, price_id, quantity)
-            invoice = previews.create_preview(ctx, {"subscription": subscription_id})
+        if scheduled or same or discount:
+            apply(ctx, session, subscription_id, price_id, quantity, discount)
+            latest = subscriptions.require(ctx, subscription_id)["latest_invoice"]
+            invoice = copy.deepcopy(invoices.require(ctx, latest)) if latest != subscription["latest_invoice"] \
+                else previews.create_preview(ctx, {"subscription": subscription_id})
         else:
-            if portal_schedule is not None:
-                schedules.release(ctx, portal_schedule["id"], {})
+            if pending_schedule is not None:
+                schedules.release(ctx, pending_schedule["id"], {})
             details = _update_params(configuration, subscription, item, price, quantity)
             invoice = previews.create_preview(ctx, {"subscription": subscription_id,
                                                     "subscription_details": details})
     immediate = not scheduled and not same and invoice["billing_reason"] != "upcoming"
     return {
         "subscription": subscription,
-        "current": _plan(ctx, item["price"], item["quantity"]),
-        "new": _plan(ctx, price, quantity),
-        "outcome": "unscheduled" if same else "scheduled" if scheduled else "updated",
+        "current": plan_of(ctx, item["price"], item["quantity"]),
+        "new": plan_of(ctx, price, quantity),
+        "outcome": "scheduled" if scheduled else "unscheduled" if same and not discount else "updated",
+        "discount": discount_view(ctx, discount, price["currency"]) if discount else None,
         "effective_at": period_end if scheduled else None,
         "amount_due_today": invoice["amount_due"] if immediate else 0,
         "invoice": invoice,

@@ -251,16 +251,13 @@ def _base(ctx: Ctx, customer: dict[str, Any], params: dict[str, Any], now: int) 
 
 def mark_origin(ctx: Ctx, schedule_id: str, origin: str) -> None:
     """Remember which surface created a schedule ("api" or "portal"); not part of the Stripe object."""
-    ctx.store.execute("INSERT OR REPLACE INTO internal_marks (account, object_id, name, value) VALUES (?, ?, "
-                      "'origin', ?)", (ctx.account_id, schedule_id, origin))
+    common.set_mark(ctx, schedule_id, "origin", origin)
 
 
 def origin_of(ctx: Ctx, schedule_id: str) -> str | None:
     """"portal" for schedules the customer portal created (the portal may replace those; schedules made
     through the API lock the subscription in the portal, as in Stripe)."""
-    row = ctx.store.execute("SELECT value FROM internal_marks WHERE account = ? AND object_id = ? AND name = "
-                            "'origin'", (ctx.account_id, schedule_id)).fetchone()
-    return row[0] if row else None
+    return common.mark_of(ctx, schedule_id, "origin")
 
 
 def create(ctx: Ctx, params: dict[str, Any], *, origin: str = "api") -> dict[str, Any]:

@@ -60,27 +60,20 @@ def _load_added_fields() -> dict[str, list[list[str]]]:
 _ADDED_FIELDS = _load_added_fields()
 
 
-def _drop(node: Any, path: list[str]) -> None:
+def _without(node: Any, path: list[str]) -> Any:
+    """`node` without the field at `path` (`[]` steps into lists). Copies along the path, never changes
+    `node`: nested values are shared with the stored document."""
     if isinstance(node, list):
-        for item in node:
-            _drop(item, path)
-        return
+        return [_without(item, path) for item in node]
     if not isinstance(node, dict):
-        return
+        return node
     head, rest = path[0], path[1:]
-    if head == "[]":
-        _drop(node, rest)  # unreachable for dicts; arrays are handled above
-        return
     if not rest:
-        node.pop(head, None)
-        return
+        return {key: value for key, value in node.items() if key != head} if head in node else node
     child = node.get(head)
-    if child is not None:
-        if rest[0] == "[]":
-            for item in child if isinstance(child, list) else []:
-                _drop(item, rest[1:])
-        else:
-            _drop(child, rest)
+    if child is None:
+        return node
+    return {**node, head: _without(child, rest[1:] if rest[0] == "[]" else rest)}
 
 
 # Stripe adds fields without a new version; a client pinned to 2023-08-16 (the oldest shape this emulator
@@ -89,7 +82,7 @@ def _drop(node: Any, path: list[str]) -> None:
 @change("2023-10-16", *_ADDED_FIELDS, description="Fields added after 2023-08-16 (generated list).")
 def fields_added_since_2023_08_16(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
     for path in _ADDED_FIELDS.get(obj.get("object", ""), ()):
-        _drop(obj, path)
+        obj = _without(obj, path)
     return obj
 
 

@@ -168,7 +168,7 @@ def test_session_validation(client: stripe.StripeClient) -> None:
     assert error_of(lambda: create(params={"return_url": "https://a.test"})).param == "customer"
     error = error_of(lambda: create(params={"customer": customer.id, "return_url": "https://a.test",
                                             "flow_data": {"type": "payment_method_update"}}))
-    assert error.param == "flow_data" and "not implemented" in error.user_message
+    assert error.param == "flow_data[type]" and "not implemented" in error.user_message
     inactive = client.v1.billing_portal.configurations.create(params={"features": {"invoice_history": {
         "enabled": True}}})
     client.v1.billing_portal.configurations.update(inactive.id, params={"active": False})
@@ -239,3 +239,138 @@ def test_portal_forms_need_the_csrf_token(client: stripe.StripeClient) -> None:
     answer = requests.post(f"{session.url}/subscriptions/sub_x/confirm", data={"price": "price_x"})
     assert answer.status_code == 403 and 'data-testid="portal-error-message"' in answer.text
     assert answer.headers["X-Frame-Options"] == "DENY"
+
+
+def test_flow_data_validation(client: stripe.StripeClient, emulator: LiveEmulator, api_key: str) -> None:
+    product, monthly, yearly = catalog(client)
+    other_product = client.v1.products.create(params={"name": "Other"})
+    other_price = client.v1.prices.create(params={"product": other_product.id, "currency": "usd", "unit_amount": 700,
+                                                  "recurring": {"interval": "month"}})
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account",
+        "features": {"subscription_cancel": {"enabled": True},
+                     "subscription_update": {"enabled": True, "default_allowed_updates": ["price", "quantity"],
+                                             "products": [{"product": product, "prices": [monthly, yearly]}]}}})
+    no_cancel = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {"invoice_history": {"enabled": True}}})
+    customer = client.v1.customers.create(params={"payment_method": "pm_card_visa",
+                                                  "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    stranger = client.v1.customers.create(params={"payment_method": "pm_card_visa",
+                                                  "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": monthly}]})
+    item = subscription["items"].data[0].id
+    theirs = client.v1.subscriptions.create(params={"customer": stranger.id, "items": [{"price": monthly}]})
+    ended = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": monthly}]})
+    client.v1.subscriptions.cancel(ended.id)
+    canceling = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": monthly}],
+                                                       "cancel_at_period_end": True})
+    coupon = client.v1.coupons.create(params={"percent_off": 10})
+
+    def refused(flow_data: dict, configuration_id: str = configuration.id) -> stripe.InvalidRequestError:
+        return error_of(lambda: client.v1.billing_portal.sessions.create(params={
+            "customer": customer.id, "configuration": configuration_id, "flow_data": flow_data}))
+
+    def cancel_flow(subscription_id: str, **extra: object) -> dict:
+        return {"type": "subscription_cancel", "subscription_cancel": {"subscription": subscription_id}, **extra}
+
+    error = refused({"type": "payment_method_update"})
+    assert error.param == "flow_data[type]" and "not implemented" in error.user_message
+    assert refused({"type": "subscription_pause", "subscription_pause": {"subscription": subscription.id}}
+                   ).param == "flow_data[subscription_pause]"  # a parameter the emulator does not implement
+    error = refused({"type": "subscription_cancel"})
+    assert error.param == "flow_data[subscription_cancel]" and error.code == "parameter_missing"
+    assert refused({"type": "subscription_update", "subscription_cancel": {"subscription": subscription.id},
+                    "subscription_update": {"subscription": subscription.id}}).param == "flow_data[subscription_cancel]"
+    error = refused(cancel_flow("sub_missing"))
+    assert (error.param, error.code) == ("flow_data[subscription_cancel][subscription]", "resource_missing")
+    error = refused(cancel_flow(theirs.id))
+    assert error.param == "flow_data[subscription_cancel][subscription]" and "does not belong" in error.user_message
+    assert "canceled" in refused(cancel_flow(ended.id)).user_message
+    error = refused(cancel_flow(canceling.id))
+    assert error.param == "flow_data[subscription_cancel][subscription]" and "already set to cancel" in \
+        error.user_message
+    assert "does not offer cancellation" in refused(cancel_flow(subscription.id), no_cancel.id).user_message
+    error = refused(cancel_flow(subscription.id), no_cancel.id)
+    assert error.param == "flow_data[subscription_cancel][subscription]"
+    error = refused({"type": "subscription_cancel", "subscription_cancel": {
+        "subscription": subscription.id, "retention": {"type": "coupon_offer", "coupon_offer": {"coupon": "nope"}}}})
+    assert (error.param, error.code) == ("flow_data[subscription_cancel][retention][coupon_offer][coupon]",
+                                         "resource_missing")
+    error = refused(cancel_flow(subscription.id, after_completion={"type": "redirect"}))
+    assert (error.param, error.code) == ("flow_data[after_completion][redirect][return_url]", "parameter_missing")
+    assert refused(cancel_flow(subscription.id, after_completion={
+        "type": "redirect", "redirect": {"return_url": "not a url"}})).param == \
+        "flow_data[after_completion][redirect][return_url]"
+    assert refused(cancel_flow(subscription.id, after_completion={
+        "type": "hosted_confirmation", "redirect": {"return_url": "https://a.test"}})).param == \
+        "flow_data[after_completion][redirect]"
+    assert refused(cancel_flow(subscription.id, after_completion={
+        "type": "hosted_confirmation", "hosted_confirmation": {"custom_message": "x" * 501}})).param == \
+        "flow_data[after_completion][hosted_confirmation][custom_message]"
+    assert refused(cancel_flow(subscription.id, after_completion={"type": "elsewhere"})).param == \
+        "flow_data[after_completion][type]"
+    assert refused({"type": "subscription_update", "subscription_update": {"subscription": subscription.id}},
+                   no_cancel.id).param == "flow_data[subscription_update][subscription]"
+
+    def confirm_flow(items: list, discounts: list | None = None) -> dict:
+        spec: dict = {"subscription": subscription.id, "items": items}
+        if discounts is not None:
+            spec["discounts"] = discounts
+        return {"type": "subscription_update_confirm", "subscription_update_confirm": spec}
+
+    prefix = "flow_data[subscription_update_confirm]"
+    assert refused(confirm_flow([{"id": item, "price": yearly}, {"id": item, "quantity": 2}])).param == \
+        f"{prefix}[items]"
+    assert refused(confirm_flow([{"id": "si_other", "price": yearly}])).param == f"{prefix}[items][0][id]"
+    assert refused(confirm_flow([{"id": item, "price": other_price.id}])).param == f"{prefix}[items][0][price]"
+    assert refused(confirm_flow([{"id": item}])).param == f"{prefix}[items][0]"  # nothing would change
+    assert refused(confirm_flow([{"id": item, "quantity": 2}], [{"coupon": coupon.id}, {"coupon": coupon.id}])
+                   ).param == f"{prefix}[discounts]"
+    assert refused(confirm_flow([{"id": item, "quantity": 2}], [{"coupon": "nope"}])).param == \
+        f"{prefix}[discounts][0][coupon]"
+    # What passes: each accepted flow comes back in Stripe's shape.
+    create = client.v1.billing_portal.sessions.create
+    session = create(params={"customer": customer.id, "configuration": configuration.id,
+                             "flow_data": confirm_flow([{"id": item, "quantity": 3}], [{"coupon": coupon.id}])})
+    assert_shape(session.to_dict())
+    assert session.flow.subscription_update_confirm.to_dict() == {
+        "discounts": [{"coupon": coupon.id, "promotion_code": None}], "items": [{"id": item, "price": None,
+                                                                                "quantity": 3}],
+        "subscription": subscription.id}
+    events = client.v1.events.list(params={"type": "billing_portal.session.created"}).data
+    assert events[0].data.object.flow.type == "subscription_update_confirm"
+    assert_shape(events[0].to_dict())
+    plain = create(params={"customer": customer.id, "configuration": configuration.id})
+    assert plain.flow is None
+    # Clients pinned to 2023-08-16 get that version's flow (no customer_update / subscription_pause).
+    old = requests.post(f"{emulator.url}/v1/billing_portal/sessions", auth=(api_key, ""),
+                        headers={"Stripe-Version": "2023-08-16"},
+                        data={"customer": customer.id, "configuration": configuration.id,
+                              "flow_data[type]": "subscription_cancel",
+                              "flow_data[subscription_cancel][subscription]": subscription.id}).json()
+    assert "flow" in old, old
+    assert_shape(old, version="2023-08-16")
+    assert "customer_update" not in old["flow"] and old["flow"]["subscription_cancel"]["retention"] is None
+
+
+def test_retention_coupon_is_an_emulator_setting(client: stripe.StripeClient, emulator: LiveEmulator,
+                                                 api_key: str) -> None:
+    configuration = client.v1.billing_portal.configurations.create(params={"features": {
+        "subscription_cancel": {"enabled": True}}})
+    coupon = client.v1.coupons.create(params={"percent_off": 10})
+    url = f"{emulator.url}/_emulator/api/billing_portal/configurations/{configuration.id}/retention_coupon"
+    assert requests.get(url, auth=(api_key, "")).json() == {"configuration": configuration.id,
+                                                           "retention_coupon": None}
+    assert requests.post(url, data={"coupon": coupon.id}, auth=(api_key, "")).json()["retention_coupon"] == coupon.id
+    assert requests.get(url, auth=(api_key, "")).json()["retention_coupon"] == coupon.id
+    missing = requests.post(url, data={"coupon": "nope"}, auth=(api_key, ""))
+    assert missing.status_code == 404 and missing.json()["error"]["param"] == "coupon"
+    assert requests.post(url, data={}, auth=(api_key, "")).json()["error"]["param"] == "coupon"
+    assert requests.post(url, data={"coupon": ""}, auth=(api_key, "")).json()["retention_coupon"] is None
+    # Not part of Stripe's object: the configuration is unchanged.
+    fetched = client.v1.billing_portal.configurations.retrieve(configuration.id)
+    assert_shape(fetched.to_dict())
+    assert fetched.to_dict() == configuration.to_dict()
+    other = requests.get(f"{emulator.url}/_emulator/api/billing_portal/configurations/bpc_nope/retention_coupon",
+                         auth=(api_key, ""))
+    assert other.status_code == 404
