@@ -11,6 +11,8 @@ import json
 from importlib import resources
 from typing import Any
 
+import orjson
+
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
 from emulator.versions import downgrade
@@ -62,6 +64,9 @@ class Renderer:
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
         """`obj` in the reader's version with every `expand` path replaced by the objects it names."""
         result = self.version(obj)
+        if expand and result is obj:
+            # Expanding replaces values inside nested objects, which may be shared with the store's cache.
+            result = orjson.loads(orjson.dumps(obj))
         wanted = set(expand or ())
         _drop_unrequested(result, wanted, "")
         for path in expand or ():

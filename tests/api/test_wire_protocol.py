@@ -232,3 +232,19 @@ def test_requests_outside_the_usual_form_get_the_same_answers(http: RawHttp) -> 
     assert unauthenticated.status_code == 401 and unauthenticated.json()["error"]["type"] == "invalid_request_error"
     listing = http.get("/v1/customers", params={"email": "m@example.com"}).json()
     assert [customer["id"] for customer in listing["data"]] == [multipart.json()["id"]]
+
+
+def test_nested_expand_on_a_mutation(client: stripe.StripeClient) -> None:
+    """Expanding inside embedded objects of a create's answer leaves the stored subscription untouched."""
+    product = client.v1.products.create(params={"name": "Expandable"})
+    price = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 100,
+                                            "recurring": {"interval": "month"}})
+    customer = client.v1.customers.create(params={"payment_method": "pm_card_visa",
+                                                  "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    created = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}],
+                                                     "expand": ["items.data.price.product", "latest_invoice"]})
+    assert created["items"]["data"][0]["price"]["product"]["name"] == "Expandable"
+    assert created.latest_invoice.amount_paid == 100
+    stored = client.v1.subscriptions.retrieve(created.id)
+    assert stored["items"]["data"][0]["price"]["product"] == product.id
+    assert_shape(created.to_dict())
