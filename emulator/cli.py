@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+from typing import Any
 
 import click
 
@@ -159,6 +161,55 @@ def listen(forward_to: str | None, api_key: str, api_base: str, events: str | No
         run(api_base, api_key, forward_to, secret, wanted, echo=lambda line: click.echo(line, nl=True))
     except KeyboardInterrupt:
         pass
+
+
+def _api_call(api_base: str, api_key: str, method: str, path: str,
+              params: dict[str, str] | None = None) -> dict[str, Any]:
+    """One call to a running emulator's API; Stripe's error message becomes a click error."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    data = urllib.parse.urlencode(params or {}).encode()
+    url = f"{api_base.rstrip('/')}{path}" + (f"?{data.decode()}" if method == "GET" and params else "")
+    request = urllib.request.Request(url, data=data if method == "POST" else None, method=method,
+                                     headers={"Authorization": f"Bearer {api_key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        message = json.loads(error.read() or b"{}").get("error", {}).get("message", str(error))
+        raise click.ClickException(message) from None
+    except urllib.error.URLError as error:
+        raise click.ClickException(f"no emulator answers at {api_base} ({error.reason})") from None
+
+
+@cli.command("portal-url")
+@click.option("--customer", default=None, help="The customer (cus_...) whose portal to open.")
+@click.option("--email", default=None, help="Or a customer's email: the newest customer with it, created if none.")
+@click.option("--return-url", default=None,
+              help="The portal's \"Return to\" link (default: the emulator's dashboard).")
+@click.option("--locale", default=None, help="The portal's language (Stripe's locale codes, or auto).")
+@click.option("--configuration", default=None, help="A portal configuration (bpc_...; default: the account's).")
+@click.option("--api-key", default=config_module.DEMO_SECRET_KEY, show_default=True, envvar="STRIPE_API_KEY",
+              help="The account.")
+@click.option("--api-base", default=f"http://127.0.0.1:{config_module.DEFAULTS['PORT']}", show_default=True,
+              help="The running emulator.")
+def portal_url(customer: str | None, email: str | None, return_url: str | None, locale: str | None,
+               configuration: str | None, api_key: str, api_base: str) -> None:
+    """Print a customer portal session URL to open in a browser (POST /v1/billing_portal/sessions)."""
+    if bool(customer) == bool(email):
+        raise click.UsageError("Pass exactly one of --customer or --email.")
+    if email:
+        found = _api_call(api_base, api_key, "GET", "/v1/customers", {"email": email, "limit": "1"})["data"]
+        customer = found[0]["id"] if found else _api_call(api_base, api_key, "POST", "/v1/customers",
+                                                           {"email": email})["id"]
+    params = {"customer": customer or "", "return_url": return_url or f"{api_base.rstrip('/')}/_emulator/"}
+    for key, value in (("locale", locale), ("configuration", configuration)):
+        if value:
+            params[key] = value
+    session = _api_call(api_base, api_key, "POST", "/v1/billing_portal/sessions", params)
+    click.echo(session["url"])
 
 
 def main() -> None:

@@ -54,3 +54,20 @@ def test_workers_share_one_database(tmp_path: Path) -> None:
         assert len(client.v1.events.list(params={"limit": 100}).data) == 40
     finally:
         live.stop()
+
+
+def test_portal_url_opens_a_session_for_a_customer(emulator: LiveEmulator, api_key: str) -> None:
+    args = ["--api-base", emulator.url, "--api-key", api_key]
+    first = CliRunner().invoke(cli, ["portal-url", "--email", "qa-cli@example.com", *args])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip().startswith(f"{emulator.url}/p/session/test_")
+    customers = requests.get(f"{emulator.url}/v1/customers", params={"email": "qa-cli@example.com"},
+                             auth=(api_key, "")).json()["data"]
+    assert len(customers) == 1
+    again = CliRunner().invoke(cli, ["portal-url", "--customer", customers[0]["id"], "--locale", "auto", *args])
+    assert again.exit_code == 0 and again.output.strip() != first.output.strip()
+    assert requests.get(again.output.strip()).status_code == 200
+    missing = CliRunner().invoke(cli, ["portal-url", "--customer", "cus_missing", *args])
+    assert missing.exit_code != 0 and "No such customer" in missing.output
+    both = CliRunner().invoke(cli, ["portal-url", *args])
+    assert both.exit_code != 0 and "exactly one" in both.output
