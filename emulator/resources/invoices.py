@@ -445,7 +445,7 @@ def _mark_paid(ctx: Ctx, invoice: dict[str, Any], payment_intent: dict[str, Any]
 
 
 def _record_payment(ctx: Ctx, invoice: dict[str, Any], intent: dict[str, Any], status: str) -> dict[str, Any]:
-    existing = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice["id"],))
+    existing = ctx.store.select_owned(ctx.account_id, "invoice_payment", invoice["id"])
     for payment in existing:
         if payment["payment"]["payment_intent"] == intent["id"]:
             if payment["status"] != status:
@@ -627,7 +627,7 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _latest_intent(ctx: Ctx, invoice_id: str) -> str | None:
-    rows = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice_id,), limit=1)
+    rows = ctx.store.select_owned(ctx.account_id, "invoice_payment", invoice_id, limit=1)
     return rows[0]["payment"]["payment_intent"] if rows else None
 
 

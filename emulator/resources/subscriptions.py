@@ -432,7 +432,7 @@ def line_tax_rates(subscription: dict[str, Any], item: dict[str, Any]) -> list[d
 
 
 def _latest_intent(ctx: Ctx, invoice_id: str) -> dict[str, Any] | None:
-    rows = ctx.store.select(ctx.account_id, "invoice_payment", where="owner = ?", args=(invoice_id,), limit=1)
+    rows = ctx.store.select_owned(ctx.account_id, "invoice_payment", invoice_id, limit=1)
     if not rows:
         return None
     from emulator.render import Renderer

@@ -95,6 +95,11 @@ class Store:
         self._pending_objects: dict[tuple[str, str], list[Any]] = {}
         self._pending_types: set[str] = set()
         self._parsed: dict[tuple[str, str], tuple[bytes, dict[str, Any]]] = {}
+        # Objects created in this transaction, and by (account, type, owner): an owner created in this
+        # transaction can only own objects created in it too, so those lists answer owner queries.
+        self._created: set[tuple[str, str]] = set()
+        self._created_by_owner: dict[tuple[str, str, str], list[str]] = {}
+        self._owner_of: dict[tuple[str, str], str] = {}
         self._pending_events: list[list[Any]] = []
 
     def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
@@ -148,6 +153,9 @@ class Store:
                 raise AssertionError(f"a nested value of {key[1]} was changed in place")
 
     def _forget(self) -> None:
+        self._created.clear()
+        self._created_by_owner.clear()
+        self._owner_of.clear()
         self._parsed.clear()
         self._rows.clear()
         self.memo.clear()
@@ -204,6 +212,8 @@ class Store:
         """Run work inside a savepoint that is always rolled back (previews compute with the real code)."""
         self.flush()
         rows, parsed = dict(self._rows), dict(self._parsed)
+        created, owner_of = set(self._created), dict(self._owner_of)
+        by_owner = {key: list(ids) for key, ids in self._created_by_owner.items()}
         self.conn.execute("SAVEPOINT discarded")
         try:
             yield
@@ -212,8 +222,9 @@ class Store:
             self.conn.execute("RELEASE discarded")
             self._forget()
             if self._depth:
-                # What was read before the savepoint is still true after rolling it back.
+                # What was read or created before the savepoint is still true after rolling it back.
                 self._rows, self._parsed = rows, parsed
+                self._created, self._created_by_owner, self._owner_of = created, by_owner, owner_of
 
     # -- objects ------------------------------------------------------------------------------
     def get(self, account: str, object_id: str, object_type: str | None = None) -> dict[str, Any] | None:
@@ -256,6 +267,9 @@ class Store:
             self._pending_types.add(obj["object"])
             self._rows[key] = (obj["object"], 0, data)
             self._parsed[key] = (data, dict(obj))
+            self._created.add(key)
+            if owner is not None:
+                self._note_owner(key, obj["object"], owner)
             return data
         self.conn.execute(
             "INSERT INTO objects (account, id, object, created, customer, owner, deleted, data) "
@@ -291,6 +305,8 @@ class Store:
             cached = self._rows.get(key)
             self._rows[key] = (obj["object"], cached[1] if cached else 0, data)
             self._parsed[key] = (data, dict(obj))
+            if owner is not None:
+                self._note_owner(key, obj["object"], owner)
             return data
         self.conn.execute(
             "UPDATE objects SET data = ?, customer = COALESCE(?, customer), owner = COALESCE(?, owner) "
@@ -344,6 +360,28 @@ class Store:
         if before_seq is not None and not oldest_first:
             objects.reverse()
         return objects
+
+    def _note_owner(self, key: tuple[str, str], object_type: str, owner: str) -> None:
+        if self._owner_of.get(key) != owner:
+            self._owner_of[key] = owner
+            self._created_by_owner.setdefault((key[0], object_type, owner), []).append(key[1])
+
+    def select_owned(self, account: str, object_type: str, owner: str, *,
+                     limit: int | None = None) -> list[dict[str, Any]]:
+        """Objects of one type whose `owner` column is `owner`, newest first. For an owner created in this
+        transaction the answer comes from memory (no query, no flush of held-back writes)."""
+        if not (self._depth and (account, owner) in self._created):
+            return self.select(account, object_type, where="owner = ?", args=(owner,), limit=limit)
+        found = []
+        for object_id in reversed(self._created_by_owner.get((account, object_type, owner), ())):
+            if self._owner_of.get((account, object_id)) != owner:
+                continue  # moved to another owner since
+            obj = self.get(account, object_id, object_type)
+            if obj is not None and not obj.get("deleted"):
+                found.append(obj)
+                if limit is not None and len(found) == limit:
+                    break
+        return found
 
     def count(self, account: str, object_type: str, *, where: str = "", args: tuple[Any, ...] = ()) -> int:
         self._flush_for(object_type)
