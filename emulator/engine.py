@@ -61,6 +61,7 @@ def run_until(ctx: Ctx, until: int, *, test_clock: str | None = None,
                 if row is None:
                     break
                 _timer_id, due_at, kind, object_id, payload = row
+                store.note_timers(ctx.account_id, object_id, kind, -1)
                 fn = HANDLERS.get(kind)
                 if fn is None:
                     log.warning("no handler for timer kind %s (object %s); dropped", kind, object_id)

@@ -19,10 +19,14 @@ def schedule(ctx: Ctx, kind: str, object_id: str, due_at: int, *, test_clock: st
     ctx.store.execute(
         "INSERT INTO timers (account, clock, due_at, kind, object_id, payload) VALUES (?, ?, ?, ?, ?, ?)",
         (ctx.account_id, test_clock, due_at, kind, object_id, orjson.dumps(payload) if payload else None))
+    ctx.store.note_timers(ctx.account_id, object_id, kind, +1)
 
 
 def cancel(ctx: Ctx, kind: str | None, object_id: str) -> None:
     """Drop pending timers of `kind` (or all kinds) for the object."""
+    if not ctx.store.may_have_timer(ctx.account_id, object_id, kind):
+        return
+    ctx.store.note_timers(ctx.account_id, object_id, kind, 0)
     if kind is None:
         ctx.store.execute("DELETE FROM timers WHERE account = ? AND object_id = ?", (ctx.account_id, object_id))
     else:
@@ -32,6 +36,10 @@ def cancel(ctx: Ctx, kind: str | None, object_id: str) -> None:
 
 def cancel_kinds(ctx: Ctx, kinds: tuple[str, ...], object_id: str) -> None:
     """Drop pending timers of several kinds for the object in one statement."""
+    if not any(ctx.store.may_have_timer(ctx.account_id, object_id, kind) for kind in kinds):
+        return
+    for kind in kinds:
+        ctx.store.note_timers(ctx.account_id, object_id, kind, 0)
     ctx.store.execute(f"DELETE FROM timers WHERE account = ? AND object_id = ? AND kind IN "
                       f"({','.join('?' * len(kinds))})", (ctx.account_id, object_id, *kinds))
 

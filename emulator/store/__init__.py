@@ -100,6 +100,8 @@ class Store:
         self._created: set[tuple[str, str]] = set()
         self._created_by_owner: dict[tuple[str, str, str], list[str]] = {}
         self._owner_of: dict[tuple[str, str], str] = {}
+        # For objects created in this transaction: how many timers of each kind they have (see may_have_timer).
+        self._new_object_timers: dict[tuple[str, str], dict[str, int]] = {}
         self._pending_events: list[list[Any]] = []
 
     def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
@@ -156,6 +158,7 @@ class Store:
         self._created.clear()
         self._created_by_owner.clear()
         self._owner_of.clear()
+        self._new_object_timers.clear()
         self._parsed.clear()
         self._rows.clear()
         self.memo.clear()
@@ -214,6 +217,7 @@ class Store:
         rows, parsed = dict(self._rows), dict(self._parsed)
         created, owner_of = set(self._created), dict(self._owner_of)
         by_owner = {key: list(ids) for key, ids in self._created_by_owner.items()}
+        new_object_timers = {key: dict(kinds) for key, kinds in self._new_object_timers.items()}
         self.conn.execute("SAVEPOINT discarded")
         try:
             yield
@@ -225,6 +229,7 @@ class Store:
                 # What was read or created before the savepoint is still true after rolling it back.
                 self._rows, self._parsed = rows, parsed
                 self._created, self._created_by_owner, self._owner_of = created, by_owner, owner_of
+                self._new_object_timers = new_object_timers
 
     # -- objects ------------------------------------------------------------------------------
     def get(self, account: str, object_id: str, object_type: str | None = None) -> dict[str, Any] | None:
@@ -360,6 +365,31 @@ class Store:
         if before_seq is not None and not oldest_first:
             objects.reverse()
         return objects
+
+    # -- timer bookkeeping for objects created in this transaction ----------------------------------
+    def may_have_timer(self, account: str, object_id: str, kind: str | None = None) -> bool:
+        """False only when the object was created in this transaction and no timer of `kind` (any kind for
+        None) was planned for it since: cancelling then needs no query."""
+        key = (account, object_id)
+        if not self._depth or key not in self._created:
+            return True
+        kinds = self._new_object_timers.get(key, {})
+        return any(kinds.values()) if kind is None else kinds.get(kind, 0) > 0
+
+    def note_timers(self, account: str, object_id: str, kind: str | None, change: int) -> None:
+        """Count timers planned (+1), run (-1) or cancelled (reset, `change=0`) for an object created in this
+        transaction (other objects are not tracked)."""
+        key = (account, object_id)
+        if not self._depth or key not in self._created:
+            return
+        kinds = self._new_object_timers.setdefault(key, {})
+        if change == 0:
+            if kind is None:
+                kinds.clear()
+            else:
+                kinds.pop(kind, None)
+        else:
+            kinds[kind or ""] = max(0, kinds.get(kind or "", 0) + change)
 
     def _note_owner(self, key: tuple[str, str], object_type: str, owner: str) -> None:
         if self._owner_of.get(key) != owner:
