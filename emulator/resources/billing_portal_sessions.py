@@ -7,6 +7,10 @@ opened within 5 minutes of its creation and then stays valid until an hour after
 activity. Both windows run on the account's clock (wall time plus the account's shift), never on a test
 clock: advancing a customer's test clock does not expire the session.
 
+With `after_expiration[type]=customer_login` an expired link offers the customer to verify their email and
+get a replacement session (until `customer_login[expires_at]` when set; see `portal_login`). Sessions opened
+by email verification are marked: Stripe disables email editing in them.
+
 Without `configuration` the account's default configuration is used. Stripe refuses such a session in test
 mode until the portal settings were saved once; the emulator follows `PORTAL_DEFAULT_CONFIGURATION`:
 `create` (the default) saves the Dashboard's default configuration on first use, `error` answers like
