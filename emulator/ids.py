@@ -96,3 +96,8 @@ def coupon_code(length: int = 8) -> str:
     """Stripe's generated coupon ids are 8 upper-case letters and digits."""
     with _lock:
         return "".join(_rng.choices(string.ascii_uppercase + string.digits, k=length))
+
+
+def new_passcode(digits: int = 6) -> str:
+    """A one-time passcode of `digits` decimal digits (the portal's email verification); never seeded."""
+    return f"{secrets.randbelow(10 ** digits):0{digits}d}"

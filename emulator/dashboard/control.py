@@ -1,5 +1,6 @@
 """The control API under /_emulator/api: things Stripe has no endpoint for (the webhook delivery log and
-resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon). Authenticated
+resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon, the portal's
+one-time passcodes). Authenticated
 by the account's secret key like /v1; answers JSON with Stripe-shaped errors."""
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from flask import Blueprint, Response, g, request
 from emulator import engine
 from emulator.api import authenticate, json_response
 from emulator.errors import InvalidRequestError
-from emulator.resources import billing_portal_configurations as configurations, global_clock, webhook_endpoints
+from emulator.resources import (billing_portal_configurations as configurations, global_clock, portal_login,
+                                webhook_endpoints)
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator/api")
 bp.before_request(authenticate)
@@ -83,6 +85,18 @@ def set_retention_coupon(configuration_id: str) -> Response:
     with ctx.store.transaction():
         result = configurations.set_retention_coupon(ctx, configuration_id, request.form["coupon"] or None)
     return json_response(result)
+
+
+@bp.get("/billing_portal/login_codes")
+def list_login_codes() -> Response:
+    """The one-time passcodes the portal "emailed" (login page, expired-session recovery), newest first;
+    filter with ?email= (case-insensitive) and ?limit=."""
+    try:
+        limit = int(request.args.get("limit", 100))
+    except ValueError:
+        raise InvalidRequestError("Invalid integer: limit", param="limit") from None
+    data = portal_login.sent_codes(g.ctx, email=request.args.get("email"), limit=max(1, min(limit, 1000)))
+    return json_response({"object": "list", "data": data, "url": "/_emulator/api/billing_portal/login_codes"})
 
 
 @bp.post("/intents/<intent_id>/authenticate")

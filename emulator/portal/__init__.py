@@ -2,5 +2,6 @@
 
 from emulator.portal.pages import bp
 from emulator.portal import billing as _billing  # noqa: F401  (registers its routes on bp)
+from emulator.portal import login as _login  # noqa: F401  (registers its routes on bp)
 
 __all__ = ["bp"]

@@ -12,7 +12,7 @@ from flask import Response, redirect, request, url_for
 
 from emulator.context import Ctx
 from emulator.errors import CardError, StripeError
-from emulator.portal.pages import _render, _run, bp
+from emulator.portal.pages import _finish, _render, _run, bp
 from emulator.resources import portal_billing
 
 # Which form field a Stripe error's `param` belongs to.
@@ -83,7 +83,7 @@ def new_payment_method(token: str) -> Response:
         portal_billing.require_feature(ctx, session, "payment_method_update")
         return _card_page(ctx, session, token)
 
-    return _run(token, show)
+    return _run(token, show, page="payment_method")
 
 
 @bp.post("/session/<token>/payment-methods/new")
@@ -107,9 +107,10 @@ def add_payment_method(token: str) -> Response:
             raise
         if result["outcome"] == "requires_action":
             return redirect(result["redirect"], code=303)  # type: ignore[return-value]
-        return _home(token, f"{result['label']} was added as your default payment method.{_paid_note(result)}")
+        return _finish(ctx, session, token,
+                       f"{result['label']} was added as your default payment method.{_paid_note(result)}")
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="payment_method")
 
 
 @bp.get("/session/<token>/payment-methods/return")
@@ -119,9 +120,10 @@ def payment_method_return(token: str) -> Response:
             result = portal_billing.finish_setup(ctx, session, request.args.get("setup_intent", ""))
         except CardError as error:
             return _card_page(ctx, session, token, error=error.message, field="number", status=402)
-        return _home(token, f"{result['label']} was added as your default payment method.{_paid_note(result)}")
+        return _finish(ctx, session, token,
+                       f"{result['label']} was added as your default payment method.{_paid_note(result)}")
 
-    return _run(token, act)
+    return _run(token, act, page="payment_method")
 
 
 @bp.post("/session/<token>/payment-methods/<pm_id>/default")
@@ -130,7 +132,7 @@ def make_default_payment_method(token: str, pm_id: str) -> Response:
         result = portal_billing.make_default(ctx, session, pm_id)
         return _home(token, f"{result['label']} is now your default payment method.{_paid_note(result)}")
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="payment_methods")
 
 
 @bp.post("/session/<token>/payment-methods/<pm_id>/remove")
@@ -139,7 +141,7 @@ def remove_payment_method(token: str, pm_id: str) -> Response:
         result = portal_billing.remove(ctx, session, pm_id)
         return _home(token, f"{result['label']} was removed.")
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="payment_methods")
 
 
 @bp.post("/session/<token>/subscriptions/<subscription_id>/payment-method/reset")
@@ -148,7 +150,7 @@ def reset_subscription_payment_method(token: str, subscription_id: str) -> Respo
         result = portal_billing.clear_override(ctx, session, subscription_id)
         return _home(token, f"Your {result['product_name']} subscription now uses your default payment method.")
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="payment_methods")
 
 
 # -- billing information ----------------------------------------------------------------------------------
@@ -167,7 +169,7 @@ def _address_form(prefix: str) -> dict[str, str]:
 
 @bp.get("/session/<token>/billing")
 def billing(token: str) -> Response:
-    return _run(token, lambda ctx, session: _billing_page(ctx, session, token))
+    return _run(token, lambda ctx, session: _billing_page(ctx, session, token), page="billing")
 
 
 @bp.post("/session/<token>/billing")
@@ -187,7 +189,7 @@ def save_billing(token: str) -> Response:
             return _billing_page(ctx, session, token, error=error.message, error_field=error.param, status=400)
         return _home(token, "Your billing information was updated.")
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="billing")
 
 
 @bp.post("/session/<token>/tax-ids")
@@ -204,7 +206,7 @@ def add_tax_id(token: str) -> Response:
         message = f"Tax ID {tax_id['value']} was added."
         return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="billing")
 
 
 @bp.post("/session/<token>/tax-ids/<tax_id>/delete")
@@ -215,4 +217,4 @@ def delete_tax_id(token: str, tax_id: str) -> Response:
         message = f"Tax ID {removed['value']} was removed."
         return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
 
-    return _run(token, act, form=True)
+    return _run(token, act, form=True, page="billing")

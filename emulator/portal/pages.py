@@ -92,7 +92,8 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
             except StripeError:
                 abort(404)
             if not valid:
-                return _render("portal/expired.html", ctx, session, token, status=410)
+                return _render("portal/expired.html", ctx, session, token, status=410,
+                               recovery=sessions.recoverable(ctx, session))
             if form and not sessions.check_csrf(ctx, session_id, request.form.get("csrf_token", "")):
                 return _render("portal/error.html", ctx, session, token, status=403,
                                message="This form has expired. Go back to the portal and try again.")
@@ -107,7 +108,8 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
 
 
 _FLOW_ENTRY = {"subscription_cancel": "portal.cancel", "subscription_update": "portal.update_plan",
-               "subscription_update_confirm": "portal.confirm"}
+               "subscription_update_confirm": "portal.confirm",
+               "payment_method_update": "portal.new_payment_method"}
 
 
 def _see_other(url: str) -> Response:
@@ -281,11 +283,3 @@ def renew(token: str, subscription_id: str) -> Response:
                                             f"{portal_date(period_end)}.")
 
     return _run(token, act, form=True, page="renew", subscription_id=subscription_id)
-
-
-@bp.get("/login/<login_id>")
-def login(login_id: str) -> Response:
-    body = render_template("errors/error.html", status=501, title="Not emulated yet",
-                           message="The portal's shareable login page is not emulated yet; create a session "
-                                   "with POST /v1/billing_portal/sessions instead.")
-    return Response(body, status=501, mimetype="text/html")

@@ -208,8 +208,11 @@ def _login_page(ctx: Ctx, current: dict[str, Any], value: Any, configuration_id:
         return {"enabled": False, "url": None}
     if current["enabled"]:
         return current
-    # One shareable link per configuration; a new one each time the page is enabled again.
-    return {"enabled": True, "url": f"{ctx.base_url}/p/login/test_{ids.random_chars(24)}"}
+    # One shareable link per configuration; a new one each time the page is enabled again. The mark lets
+    # the login page find its account and configuration from the URL alone (see portal_login).
+    login_id = f"test_{ids.random_chars(24)}"
+    common.set_mark(ctx, configuration_id, "login_page", login_id)
+    return {"enabled": True, "url": f"{ctx.base_url}/p/login/{login_id}"}
 
 
 def create(ctx: Ctx, params: dict[str, Any], *, is_default: bool | None = None) -> dict[str, Any]:

@@ -7,6 +7,10 @@ opened within 5 minutes of its creation and then stays valid until an hour after
 activity. Both windows run on the account's clock (wall time plus the account's shift), never on a test
 clock: advancing a customer's test clock does not expire the session.
 
+With `after_expiration[type]=customer_login` an expired link offers the customer to verify their email and
+get a replacement session (until `customer_login[expires_at]` when set; see `portal_login`). Sessions opened
+by email verification are marked: Stripe disables email editing in them.
+
 Without `configuration` the account's default configuration is used. Stripe refuses such a session in test
 mode until the portal settings were saved once; the emulator follows `PORTAL_DEFAULT_CONFIGURATION`:
 `create` (the default) saves the Dashboard's default configuration on first use, `error` answers like
@@ -27,7 +31,8 @@ from emulator.errors import InvalidRequestError, ResourceMissingError
 from emulator.resources import billing_portal_configurations as configurations, common
 
 OBJECT = "billing_portal.session"
-CREATE_PARAMS = ("customer", "configuration", "flow_data.after_completion", "flow_data.subscription_cancel",
+CREATE_PARAMS = ("after_expiration", "customer", "configuration", "flow_data.after_completion",
+                 "flow_data.subscription_cancel",
                  "flow_data.subscription_update", "flow_data.subscription_update_confirm", "flow_data.type", "locale",
                  "return_url")
 OPEN_WITHIN_SECONDS = 5 * 60
@@ -74,25 +79,69 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     configurations.check_url(return_url, "return_url")
     flow = portal_flows.build(ctx, params["flow_data"], customer["id"], configuration) \
         if params.get("flow_data") else None
+    return new_session(ctx, customer["id"], configuration, return_url=return_url, flow=flow,
+                       locale=params.get("locale"), after_expiration=_after_expiration(ctx, params))
+
+
+def _after_expiration(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any] | None:
+    """`after_expiration`: `type=customer_login` (the only type) lets the customer recover an expired link by
+    verifying their email, until `customer_login[expires_at]` when given (a future time)."""
+    spec = params.get("after_expiration")
+    if not spec:
+        return None
+    if spec.get("type") != "customer_login":
+        raise InvalidRequestError("Invalid after_expiration[type]: must be customer_login.",
+                                  param="after_expiration[type]")
+    expires_at = (spec.get("customer_login") or {}).get("expires_at")
+    if expires_at is not None and expires_at <= ctx.now():
+        raise InvalidRequestError("after_expiration[customer_login][expires_at] must be in the future.",
+                                  param="after_expiration[customer_login][expires_at]")
+    return {"customer_login": {"expires_at": expires_at}, "type": "customer_login"}
+
+
+def new_session(ctx: Ctx, customer_id: str, configuration: dict[str, Any], *, return_url: str | None,
+                flow: dict[str, Any] | None = None, locale: str | None = None,
+                after_expiration: dict[str, Any] | None = None, login: bool = False) -> dict[str, Any]:
+    """Store a portal session (`billing_portal.session.created`) and its secret. `login` marks a session the
+    customer opened by verifying their email (the login page, an expired link's recovery): Stripe disables
+    email editing in those."""
     session_id = ids.new_id("bps")
     secret = ids.new_secret("", 24)
     session = {
         "id": session_id,
         "object": OBJECT,
+        "after_expiration": after_expiration,
         "configuration": configuration["id"],
         "created": ctx.now(),
-        "customer": customer["id"],
+        "customer": customer_id,
         "customer_account": None,
         "flow": flow,
         "livemode": False,
-        "locale": params.get("locale"),
+        "locale": locale,
         "on_behalf_of": None,
         "return_url": return_url,
         "url": f"{ctx.base_url}/p/session/{_token(ctx.account_id, session_id, secret)}",
     }
-    common.create(ctx, session, customer=customer["id"])
+    common.create(ctx, session, customer=customer_id)
     common.set_mark(ctx, session_id, "portal_secret", secret)
+    if login:
+        common.set_mark(ctx, session_id, "portal_login", "1")
     return session
+
+
+def is_login_session(ctx: Ctx, session: dict[str, Any]) -> bool:
+    """Whether the customer reached this session by verifying their email (email editing is disabled)."""
+    return common.mark_of(ctx, session["id"], "portal_login") is not None
+
+
+def recoverable(ctx: Ctx, session: dict[str, Any]) -> bool:
+    """Whether an expired session offers email verification for a replacement (`after_expiration` of type
+    `customer_login`, before its `expires_at` when set)."""
+    after = session.get("after_expiration")
+    if not after or after.get("type") != "customer_login":
+        return False
+    expires_at = (after.get("customer_login") or {}).get("expires_at")
+    return expires_at is None or ctx.now() <= expires_at
 
 
 def _token(account_id: str, session_id: str, secret: str) -> str:

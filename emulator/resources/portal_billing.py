@@ -28,8 +28,8 @@ from typing import Any
 
 from emulator.context import Ctx
 from emulator.errors import CardError
-from emulator.resources import (billing_portal_configurations as configurations, common, customers, invoices,
-                                payment_methods, setup_intents, subscriptions, tax_ids)
+from emulator.resources import (billing_portal_configurations as configurations, billing_portal_sessions as sessions,
+                                common, customers, invoices, payment_methods, setup_intents, subscriptions, tax_ids)
 from emulator.resources.portal_updates import PortalError
 
 # Subscriptions that have not ended still charge a payment method.
@@ -256,10 +256,18 @@ def billing_view(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any] | None:
     if not feature["enabled"]:
         return None
     customer = _customer(ctx, session)
-    allowed = set(feature["allowed_updates"])
+    allowed = _allowed_updates(ctx, session, feature)
     tax_list = ctx.store.select(ctx.account_id, tax_ids.OBJECT, where="customer = ?", args=(customer["id"],),
                                 oldest_first=True) if "tax_id" in allowed else []
     return {"customer": customer, "allowed": allowed, "tax_ids": tax_list, "tax_id_types": sorted(tax_ids.FORMATS)}
+
+
+def _allowed_updates(ctx: Ctx, session: dict[str, Any], feature: dict[str, Any]) -> set[str]:
+    # Stripe disables email editing in sessions opened by verifying the email (the login page, a recovery).
+    allowed = set(feature["allowed_updates"])
+    if sessions.is_login_session(ctx, session):
+        allowed.discard("email")
+    return allowed
 
 
 def _blank(value: Any) -> bool:
@@ -277,7 +285,7 @@ def update_details(ctx: Ctx, session: dict[str, Any], form: dict[str, Any]) -> d
     """The billing-information form: only the fields `allowed_updates` allows are sent to `customers.update`
     (an emptied field is unset); customer.updated when anything changed."""
     feature = require_feature(ctx, session, "customer_update")["features"]["customer_update"]
-    allowed = set(feature["allowed_updates"])
+    allowed = _allowed_updates(ctx, session, feature)
     params: dict[str, Any] = {}
     for key in ("name", "email", "phone"):
         if key in allowed and key in form:

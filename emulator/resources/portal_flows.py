@@ -1,10 +1,11 @@
 """Portal deep links (`flow_data` on `POST /v1/billing_portal/sessions`): a session that opens on one task
 and hides the rest of the portal until the task is done, then follows `after_completion`.
 
-Flow types emulated: `subscription_cancel` (with an optional `retention` coupon offer),
-`subscription_update` (the plan picker) and `subscription_update_confirm` (the confirm page for one item's
-new price and/or quantity, with an optional coupon or promotion code). `payment_method_update`,
-`customer_update` and `subscription_pause` are refused by name (their pages are not emulated).
+Flow types emulated: `payment_method_update` (the add-card page; the saved card becomes
+`customer.invoice_settings.default_payment_method`), `subscription_cancel` (with an optional `retention`
+coupon offer), `subscription_update` (the plan picker) and `subscription_update_confirm` (the confirm page
+for one item's new price and/or quantity, with an optional coupon or promotion code). `customer_update` and
+`subscription_pause` are refused by name (their pages are not emulated).
 
 Validation happens at session creation, with Stripe's `param` names: the subscription must be the
 customer's, active, trialing or past due, and eligible for the task in the session's configuration (the
@@ -13,7 +14,7 @@ feature enabled; not already set to cancel; not locked by a schedule; one licens
 most 500 characters. The session's `flow` echoes the request in Stripe's shape (`after_completion`
 defaults to `hosted_confirmation`, the documented default).
 
-After the task (the confirmation, or accepting a retention offer), `after_completion` applies:
+After the task (the confirmation, accepting a retention offer, a saved card), `after_completion` applies:
 `hosted_confirmation` shows the portal's confirmation page (with `custom_message`), `redirect` sends the
 browser to its `return_url`, `portal_homepage` opens the full portal. Completion is remembered per session.
 """
@@ -27,13 +28,15 @@ from emulator.errors import InvalidRequestError, StripeError
 from emulator.resources import (billing_portal_configurations as configurations, common, coupons,
                                 portal_cancellations, portal_updates, promotion_codes, subscriptions)
 
-EMULATED = ("subscription_cancel", "subscription_update", "subscription_update_confirm")
-NOT_EMULATED = ("payment_method_update", "customer_update", "subscription_pause")
+EMULATED = ("payment_method_update", "subscription_cancel", "subscription_update", "subscription_update_confirm")
+NOT_EMULATED = ("customer_update", "subscription_pause")
+# Flow types whose parameters sit in a sub-object of the same name (payment_method_update has none).
+WITH_PARAMS = ("subscription_cancel", "subscription_update", "subscription_update_confirm")
 AFTER_COMPLETION = ("hosted_confirmation", "portal_homepage", "redirect")
 MAX_CUSTOM_MESSAGE = 500
 # Which portal pages belong to each flow (pages of other subscriptions or features are out of reach).
-PAGES = {"subscription_cancel": ("cancel",), "subscription_update": ("update", "confirm"),
-         "subscription_update_confirm": ("confirm",)}
+PAGES = {"payment_method_update": ("payment_method",), "subscription_cancel": ("cancel",),
+         "subscription_update": ("update", "confirm"), "subscription_update_confirm": ("confirm",)}
 
 
 def _after_completion(spec: Any) -> dict[str, Any]:
@@ -167,23 +170,29 @@ def build(ctx: Ctx, flow_data: dict[str, Any], customer_id: str, configuration: 
     if kind not in EMULATED:
         raise InvalidRequestError(f"Invalid flow_data[type]: must be one of {', '.join(EMULATED + NOT_EMULATED)}.",
                                   param="flow_data[type]")
-    for other in EMULATED:
+    for other in WITH_PARAMS:
         if other in flow_data and other != kind:
             raise InvalidRequestError(f"flow_data[{other}] can only be used with flow_data[type]={other}.",
                                       param=f"flow_data[{other}]")
-    if not flow_data.get(kind):
-        raise InvalidRequestError(f"Missing required param: flow_data[{kind}].", param=f"flow_data[{kind}]",
-                                  code="parameter_missing")
     flow: dict[str, Any] = {"after_completion": _after_completion(flow_data.get("after_completion")),
                             "customer_update": None, "subscription_cancel": None, "subscription_pause": None,
                             "subscription_update": None, "subscription_update_confirm": None, "type": kind}
+    if kind == "payment_method_update":
+        if not configuration["features"]["payment_method_update"]["enabled"]:
+            raise InvalidRequestError(f"The configuration {configuration['id']} does not offer payment method "
+                                      "updates (features[payment_method_update][enabled] is false).",
+                                      param="flow_data[type]")
+        return flow
+    if not flow_data.get(kind):
+        raise InvalidRequestError(f"Missing required param: flow_data[{kind}].", param=f"flow_data[{kind}]",
+                                  code="parameter_missing")
     flow[kind] = _BUILDERS[kind](ctx, flow_data[kind], customer_id, configuration)
     return flow
 
 
-def subscription_of(flow: dict[str, Any]) -> str:
-    """The subscription a flow is about."""
-    return flow[flow["type"]]["subscription"]
+def subscription_of(flow: dict[str, Any]) -> str | None:
+    """The subscription a flow is about (None for `payment_method_update`)."""
+    return flow[flow["type"]]["subscription"] if flow["type"] in WITH_PARAMS else None
 
 
 def update_selection(flow: dict[str, Any]) -> tuple[str, int | None, dict[str, Any] | None]:

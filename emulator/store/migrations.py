@@ -185,3 +185,29 @@ def m010_meter_events(db: sqlite_utils.Database) -> None:
         CREATE UNIQUE INDEX meter_events_identifier ON meter_events (account, identifier);
         CREATE INDEX meter_events_usage ON meter_events (account, meter, customer, timestamp)
     """)
+
+
+@migration
+def m017_portal_login(db: sqlite_utils.Database) -> None:
+    # The portal's one-time passcodes (login page and expired-session recovery): the emulator's "mailbox",
+    # read back through the control API. A configuration's login page is found from its URL's id, across
+    # accounts, through its `login_page` internal mark (a partial index keeps that lookup cheap).
+    _run(db, """
+        CREATE TABLE portal_login_codes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            account TEXT NOT NULL,
+            token TEXT NOT NULL UNIQUE,
+            purpose TEXT NOT NULL,
+            configuration TEXT NOT NULL,
+            session TEXT,
+            customer TEXT NOT NULL,
+            email TEXT NOT NULL,
+            code TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL
+        );
+        CREATE INDEX portal_login_codes_account ON portal_login_codes (account, seq);
+        CREATE INDEX internal_marks_login_page ON internal_marks (value) WHERE name = 'login_page'
+    """)

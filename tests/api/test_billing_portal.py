@@ -167,8 +167,11 @@ def test_session_validation(client: stripe.StripeClient) -> None:
                                            "return_url": "https://a.test"})).param == "configuration"
     assert error_of(lambda: create(params={"return_url": "https://a.test"})).param == "customer"
     error = error_of(lambda: create(params={"customer": customer.id, "return_url": "https://a.test",
-                                            "flow_data": {"type": "payment_method_update"}}))
+                                            "flow_data": {"type": "customer_update"}}))
     assert error.param == "flow_data[type]" and "not implemented" in error.user_message
+    error = error_of(lambda: create(params={"customer": customer.id, "return_url": "https://a.test",
+                                            "flow_data": {"type": "payment_method_update"}}))
+    assert error.param == "flow_data[type]" and "does not offer payment method updates" in error.user_message
     inactive = client.v1.billing_portal.configurations.create(params={"features": {"invoice_history": {
         "enabled": True}}})
     client.v1.billing_portal.configurations.update(inactive.id, params={"active": False})
@@ -273,7 +276,7 @@ def test_flow_data_validation(client: stripe.StripeClient, emulator: LiveEmulato
     def cancel_flow(subscription_id: str, **extra: object) -> dict:
         return {"type": "subscription_cancel", "subscription_cancel": {"subscription": subscription_id}, **extra}
 
-    error = refused({"type": "payment_method_update"})
+    error = refused({"type": "customer_update"})
     assert error.param == "flow_data[type]" and "not implemented" in error.user_message
     assert refused({"type": "subscription_pause", "subscription_pause": {"subscription": subscription.id}}
                    ).param == "flow_data[subscription_pause]"  # a parameter the emulator does not implement
@@ -374,3 +377,67 @@ def test_retention_coupon_is_an_emulator_setting(client: stripe.StripeClient, em
     other = requests.get(f"{emulator.url}/_emulator/api/billing_portal/configurations/bpc_nope/retention_coupon",
                          auth=(api_key, ""))
     assert other.status_code == 404
+
+
+def test_session_after_expiration(client: stripe.StripeClient, emulator: LiveEmulator, api_key: str) -> None:
+    customer = client.v1.customers.create(params={"email": "ada@example.com"})
+    create = client.v1.billing_portal.sessions.create
+    base = {"customer": customer.id, "return_url": "https://a.test"}
+    plain = create(params=base)
+    assert_shape(plain.to_dict())
+    assert plain.after_expiration is None
+    now = requests.get(f"{emulator.url}/_emulator/api/clock", auth=(api_key, "")).json()["now"]
+    limited = create(params={**base, "after_expiration": {"type": "customer_login",
+                                                          "customer_login": {"expires_at": now + 3600}}})
+    assert_shape(limited.to_dict())
+    assert limited.after_expiration.to_dict() == {"customer_login": {"expires_at": now + 3600},
+                                                  "type": "customer_login"}
+    open_ended = create(params={**base, "after_expiration": {"type": "customer_login"}})
+    assert open_ended.after_expiration.customer_login.expires_at is None
+    error = error_of(lambda: create(params={**base, "after_expiration": {"type": "magic_link"}}))
+    assert error.param == "after_expiration[type]"
+    error = error_of(lambda: create(params={**base, "after_expiration": {
+        "type": "customer_login", "customer_login": {"expires_at": now - 1}}}))
+    assert error.param == "after_expiration[customer_login][expires_at]"
+    error = error_of(lambda: create(params={**base, "after_expiration": {"customer_login": {"expires_at": now + 60}}}))
+    assert error.param == "after_expiration[type]"
+
+    requests.post(f"{emulator.url}/_emulator/api/clock/advance", data={"by": "2h"}, auth=(api_key, ""))
+    # Past `expires_at` the expired page offers no recovery; without it, recovery stays open.
+    assert 'data-testid="recover-form"' not in requests.get(limited.url).text
+    expired = requests.get(open_ended.url)
+    assert expired.status_code == 410 and 'data-testid="recover-form"' in expired.text
+    assert 'data-testid="recover-form"' not in requests.get(plain.url).text
+    refused = requests.post(f"{limited.url}/recover", data={"email": "ada@example.com"})
+    assert refused.status_code == 410 and 'data-testid="recover-form"' not in refused.text
+    no_csrf = requests.post(f"{open_ended.url}/recover", data={"email": "ada@example.com"})
+    assert no_csrf.status_code == 403
+    codes = requests.get(f"{emulator.url}/_emulator/api/billing_portal/login_codes", auth=(api_key, ""))
+    assert codes.json() == {"object": "list", "data": [], "url": "/_emulator/api/billing_portal/login_codes"}
+
+
+def test_login_codes_control_api_needs_the_secret_key(emulator: LiveEmulator, api_key: str) -> None:
+    url = f"{emulator.url}/_emulator/api/billing_portal/login_codes"
+    assert requests.get(url).status_code == 401
+    bad = requests.get(url, params={"limit": "x"}, auth=(api_key, ""))
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "limit"
+
+
+def test_payment_method_update_flow_session(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(params={"email": "ada@example.com"})
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://a.test", "features": {"payment_method_update": {"enabled": True}}})
+    session = client.v1.billing_portal.sessions.create(params={
+        "customer": customer.id, "configuration": configuration.id, "flow_data": {"type": "payment_method_update"}})
+    assert_shape(session.to_dict())
+    assert session.flow.to_dict() == {
+        "after_completion": {"hosted_confirmation": {"custom_message": None}, "redirect": None,
+                             "type": "hosted_confirmation"},
+        "customer_update": None, "subscription_cancel": None, "subscription_pause": None,
+        "subscription_update": None, "subscription_update_confirm": None, "type": "payment_method_update"}
+    opened = requests.get(session.url, allow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/payment-methods/new")
+    error = error_of(lambda: client.v1.billing_portal.sessions.create(params={
+        "customer": customer.id, "configuration": configuration.id,
+        "flow_data": {"type": "payment_method_update", "subscription_cancel": {"subscription": "sub_x"}}}))
+    assert error.param == "flow_data[subscription_cancel]"
