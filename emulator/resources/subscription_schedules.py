@@ -19,8 +19,7 @@ from emulator import events, ids, timers
 from emulator.billing import periods
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import (common, coupons, invoices, metered_usage, prices, promotion_codes,
-                                subscriptions)
+from emulator.resources import common, coupons, metered_usage, prices, promotion_codes, subscriptions
 
 OBJECT = "subscription_schedule"
 MAX_PHASES = 10
@@ -525,17 +524,7 @@ def _trial_invoice(ctx: Ctx, subscription_id: str) -> None:
     subscription = subscriptions.require(ctx, subscription_id)
     customer = common.require(ctx, "customer", subscription["customer"])
     lines = subscriptions._first_lines(ctx, subscription, True, False, ctx.now())
-    invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
-                                    billing_reason="subscription_update", subscription=subscription, lines=lines,
-                                    discounts=subscription["discounts"],
-                                    collection_method=subscription["collection_method"],
-                                    days_until_due=subscription["days_until_due"],
-                                    default_payment_method=subscription["default_payment_method"])
-    latest = subscriptions.require(ctx, subscription_id)
-    ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
-    invoice = invoices.finalize(ctx, invoice["id"])
-    if invoice["status"] == "open" and subscription["collection_method"] == "charge_automatically":
-        invoices.attempt_payment(ctx, invoice["id"], off_session=True)
+    subscriptions.bill_now(ctx, subscription, customer, lines)
 
 
 def _add_phase_invoice_items(ctx: Ctx, subscription: dict[str, Any], phase: dict[str, Any]) -> None:

@@ -1447,22 +1447,32 @@ def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict
                 description=line_description(ctx, item["price"], item["quantity"]),
                 tax_rates=line_tax_rates(subscription, item)))
     lines += ctx.memo.pop("usage_lines", [])
+    invoice = bill_now(ctx, subscription, customer, lines, off_session=bool(params.get("off_session", True)))
+    if invoice["status"] != "paid" and invoice["collection_method"] == "charge_automatically":
+        if params.get("payment_behavior") == "error_if_incomplete":
+            intent = _latest_intent(ctx, invoice["id"])
+            error = (intent or {}).get("last_payment_error") or {}
+            raise CardError(error.get("message", "Your card was declined."), code=error.get("code", "card_declined"),
+                            decline_code=error.get("decline_code"), payment_intent=intent)
+    return invoice
+
+
+def bill_now(ctx: Ctx, subscription: dict[str, Any], customer: dict[str, Any], lines: list[dict[str, Any]], *,
+             off_session: bool = True) -> dict[str, Any]:
+    """An invoice outside the renewal cycle (`billing_reason=subscription_update`): `lines` plus the customer's
+    pending invoice items, becoming the subscription's `latest_invoice`, finalized at once and, when charged
+    automatically, paid with the subscription's payment method."""
     invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
                                     billing_reason="subscription_update", subscription=subscription, lines=lines,
                                     discounts=subscription["discounts"],
                                     collection_method=subscription["collection_method"],
                                     days_until_due=subscription["days_until_due"],
                                     default_payment_method=subscription["default_payment_method"])
-    before = require(ctx, subscription_id)
-    ctx.store.update(ctx.account_id, {**before, "latest_invoice": invoice["id"]})
+    latest = require(ctx, subscription["id"])
+    ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
     invoice = invoices.finalize(ctx, invoice["id"])
     if invoice["status"] == "open" and subscription["collection_method"] == "charge_automatically":
-        invoice = invoices.attempt_payment(ctx, invoice["id"], off_session=bool(params.get("off_session", True)))
-        if invoice["status"] != "paid" and params.get("payment_behavior") == "error_if_incomplete":
-            intent = _latest_intent(ctx, invoice["id"])
-            error = (intent or {}).get("last_payment_error") or {}
-            raise CardError(error.get("message", "Your card was declined."), code=error.get("code", "card_declined"),
-                            decline_code=error.get("decline_code"), payment_intent=intent)
+        invoice = invoices.attempt_payment(ctx, invoice["id"], off_session=off_session)
     return invoice
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 import stripe
 
 from tests.api.test_subscriptions import advance, clock_customer, ts
