@@ -18,8 +18,8 @@ from emulator import engine, store as store_module
 from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import (accounts, billing_portal_sessions as sessions, portal_billing, portal_cancellations,
-                                portal_flows, portal_updates)
+from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, portal_billing,
+                                portal_cancellations, portal_flows, portal_updates)
 from emulator.store import Store
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
@@ -75,6 +75,7 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
     body = render_template(template, session=session, token=token, configuration=configuration,
                            flow_open=flow_open, home_url=home_url,
                            business_name=business, profile=configuration["business_profile"],
+                           theme=branding.theme(ctx, business), session_account=ctx.account_id,
                            csrf_token=sessions.csrf_token(ctx, session["id"]),
                            money=format_amount, date=portal_date, interval=interval_text, **values)
     return Response(body, status=status, mimetype="text/html")
