@@ -374,3 +374,17 @@ def test_retention_coupon_is_an_emulator_setting(client: stripe.StripeClient, em
     other = requests.get(f"{emulator.url}/_emulator/api/billing_portal/configurations/bpc_nope/retention_coupon",
                          auth=(api_key, ""))
     assert other.status_code == 404
+
+
+def test_session_locale(client: stripe.StripeClient) -> None:
+    full_configuration(client)
+    customer = client.v1.customers.create(params={"preferred_locales": ["de"]})
+    for locale in ("auto", "ja", "en-GB", "es-419", "zh-TW"):
+        session = client.v1.billing_portal.sessions.create(params={"customer": customer.id, "locale": locale})
+        assert_shape(session.to_dict())
+        assert session.locale == locale
+    assert client.v1.billing_portal.sessions.create(params={"customer": customer.id}).locale is None
+    for locale in ("klingon", "de-DE", "EN"):
+        error = error_of(lambda: client.v1.billing_portal.sessions.create(
+            params={"customer": customer.id, "locale": locale}))
+        assert error.http_status == 400 and error.param == "locale"

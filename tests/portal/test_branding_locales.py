@@ -153,3 +153,103 @@ def test_dashboard_branding_form(client: stripe.StripeClient, http: RawHttp, emu
     page.get_by_test_id("branding-save").click()
     assert page.get_by_test_id("branding-icon-preview").count() == 0
     assert http.get("/_emulator/api/branding").json()["icon"] is None
+
+
+# -- locales ---------------------------------------------------------------------------------------------
+def local_catalog(client: stripe.StripeClient, currency: str, amount: int) -> tuple[str, str, str]:
+    """A monthly and a quarterly price in `currency` and a configuration offering both."""
+    product = client.v1.products.create(params={"name": "Pro"})
+    monthly = client.v1.prices.create(params={"product": product.id, "currency": currency, "unit_amount": amount,
+                                              "recurring": {"interval": "month"}}).id
+    team = client.v1.products.create(params={"name": "Team"})
+    quarterly = client.v1.prices.create(params={"product": team.id, "currency": currency,
+                                                "unit_amount": amount * 3,
+                                                "recurring": {"interval": "month", "interval_count": 3}}).id
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account",
+        "features": {"invoice_history": {"enabled": True},
+                     "subscription_cancel": {"enabled": True, "mode": "at_period_end"},
+                     "subscription_update": {"enabled": True, "default_allowed_updates": ["price"],
+                                             "products": [{"product": product.id, "prices": [monthly]},
+                                                          {"product": team.id, "prices": [quarterly]}]}}})
+    assert_shape(configuration.to_dict())
+    return monthly, quarterly, configuration.id
+
+
+def localized_portal(client: stripe.StripeClient, page: Any, currency: str, amount: int, **params: Any) -> str:
+    monthly, quarterly, configuration = local_catalog(client, currency, amount)
+    _, customer, _ = subscribe(client, monthly)  # April 1st 2026: renews May 1st
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer, "configuration": configuration,
+                                                               **params})
+    assert_shape(session.to_dict())
+    page.goto(session.url)
+    return quarterly
+
+
+def test_a_german_session(client: stripe.StripeClient, page: Any) -> None:
+    quarterly = localized_portal(client, page, "eur", 1000, locale="de")
+    assert page.locator("html").get_attribute("lang") == "de"
+    assert text(page, "subscription-price") == "10,00\xa0€"  # CLDR puts a no-break space before the sign
+    assert "pro Monat" in text(page, "subscription-card")
+    assert text(page, "subscription-status") == "Verlängert sich am 1. Mai 2026"
+    assert text(page, "subscription-renewal") == "1. Mai 2026"
+    assert text(page, "update-plan") == "Tarif ändern" and text(page, "cancel-plan") == "Tarif kündigen"
+    assert text(page, "portal-test-mode") == "Testmodus"
+    assert text(page, "invoice-history-status") == "Bezahlt"
+    assert text(page, "invoice-history-link") == "10,00\xa0€"
+    page.get_by_test_id("update-plan").click()
+    option = page.locator(f'[data-testid="plan-option"][data-price="{quarterly}"]')
+    assert "30,00\xa0€ alle 3 Monate" in option.inner_text()
+    page.go_back()
+    page.get_by_test_id("cancel-plan").click()
+    assert text(page, "cancel-ends-at") == "1. Mai 2026"
+    assert text(page, "cancel-summary").startswith("Ihr Tarif wird gekündigt")
+    page.get_by_test_id("cancel-continue").click()
+    page.get_by_test_id("cancel-confirm").click()
+    assert text(page, "portal-message") == "Ihr Tarif Pro wird am 1. Mai 2026 gekündigt."
+    assert text(page, "subscription-cancels-at") == "1. Mai 2026"
+
+
+def test_a_japanese_session(client: stripe.StripeClient, page: Any) -> None:
+    localized_portal(client, page, "jpy", 1000, locale="ja")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    # CLDR's Japanese yen sign is the full-width ￥ (U+FFE5); JPY is zero-decimal (1000 is ¥1,000).
+    assert text(page, "subscription-price") == "￥1,000"
+    assert text(page, "subscription-renewal") == "2026年5月1日"
+    assert text(page, "subscription-status") == "2026年5月1日 に更新"
+    assert "毎月" in text(page, "subscription-card")
+    assert text(page, "update-plan") == "プランを変更"
+    assert text(page, "portal-headline") == "Stripe Portal Emulator は Stripe と提携し、お支払いを簡単にしています。"
+
+
+def test_auto_locale_uses_preferred_locales_then_the_browser(client: stripe.StripeClient, browser: Any) -> None:
+    monthly, _, configuration = local_catalog(client, "eur", 1000)
+    card = {"payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    customer = client.v1.customers.create(params={"preferred_locales": ["fr-FR", "de"], **card})
+    bare = client.v1.customers.create(params=card)
+    for customer_id in (customer.id, bare.id):
+        client.v1.subscriptions.create(params={"customer": customer_id, "items": [{"price": monthly}]})
+
+    def visit(customer_id: str, accept: str, **params: Any) -> Any:
+        context = browser.new_context(locale=accept)
+        tab = context.new_page()
+        session = client.v1.billing_portal.sessions.create(params={"customer": customer_id,
+                                                                   "configuration": configuration, **params})
+        tab.goto(session.url)
+        return context, tab
+
+    for customer_id, accept, params, expected in (
+            (customer.id, "de-DE", {"locale": "auto"}, "Changer de forfait"),  # preferred_locales[0] first
+            (customer.id, "de-DE", {}, "Changer de forfait"),
+            (customer.id, "ja-JP", {"locale": "es"}, "Cambiar de plan"),  # an explicit locale wins
+            (bare.id, "de-DE", {"locale": "auto"}, "Tarif ändern"),  # then the browser's Accept-Language
+            (bare.id, "it-IT", {}, "Update plan"),  # no Italian texts: English
+            (bare.id, "en-GB", {}, "Update plan")):
+        context, tab = visit(customer_id, accept, **params)
+        try:
+            assert text(tab, "update-plan") == expected, (accept, params)
+            if accept == "en-GB":
+                assert "€10.00" in text(tab, "subscription-price") and tab.locator("html").get_attribute(
+                    "lang") == "en-GB"
+        finally:
+            context.close()
