@@ -253,3 +253,19 @@ def test_auto_locale_uses_preferred_locales_then_the_browser(client: stripe.Stri
                     "lang") == "en-GB"
         finally:
             context.close()
+
+
+def test_catalogue_languages_match_english() -> None:
+    """Every translated text has an English key and the same placeholders (a typo would fall back or crash)."""
+    import string
+
+    from emulator.portal.messages import EN, MESSAGES
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    for language, texts in MESSAGES.items():
+        assert set(texts) <= set(EN), language
+        assert [key for key, text in texts.items() if fields(text) != fields(EN[key])] == [], language
+    for language in ("de", "fr", "es", "ja"):
+        assert set(MESSAGES[language]) == set(EN), language
