@@ -19,9 +19,9 @@ def minimum_charge(currency: str) -> int:
 
 
 @lru_cache(maxsize=4096)
-def format_amount(amount: int, currency: str) -> str:
-    """`$32.52`-style display used in line descriptions (en)."""
+def format_amount(amount: int, currency: str, locale: str = "en_US") -> str:
+    """`$32.52`-style display used in line descriptions (en), or in a Babel `locale` (`10,00 €` in de)."""
     from babel.numbers import format_currency
 
     value = amount if currency.lower() in ZERO_DECIMAL else amount / 100
-    return format_currency(value, currency.upper(), locale="en_US")
+    return format_currency(value, currency.upper(), locale=locale)

@@ -1,7 +1,7 @@
 """The control API under /_emulator/api: things Stripe has no endpoint for (the webhook delivery log and
 resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon, the portal's
-one-time passcodes). Authenticated
-by the account's secret key like /v1; answers JSON with Stripe-shaped errors."""
+one-time passcodes, the account's Dashboard branding). Authenticated by the account's secret key like /v1;
+answers JSON with Stripe-shaped errors."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask import Blueprint, Response, g, request
 from emulator import engine
 from emulator.api import authenticate, json_response
 from emulator.errors import InvalidRequestError
-from emulator.resources import (billing_portal_configurations as configurations, global_clock, portal_login,
-                                webhook_endpoints)
+from emulator.resources import (billing_portal_configurations as configurations, branding, global_clock,
+                                portal_login, webhook_endpoints)
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator/api")
 bp.before_request(authenticate)
@@ -97,6 +97,39 @@ def list_login_codes() -> Response:
         raise InvalidRequestError("Invalid integer: limit", param="limit") from None
     data = portal_login.sent_codes(g.ctx, email=request.args.get("email"), limit=max(1, min(limit, 1000)))
     return json_response({"object": "list", "data": data, "url": "/_emulator/api/billing_portal/login_codes"})
+
+
+def branding_form() -> tuple[dict[str, str], dict[str, bytes | None]]:
+    """The branding fields of a form: text fields, and icon/logo as uploaded files (an empty `icon=` or
+    `logo=` field, or `clear_icon` / `clear_logo`, clears one)."""
+    params = {key: value for key, value in request.form.items()
+              if key not in branding.IMAGE_FIELDS and not key.startswith("clear_") and key != "csrf_token"}
+    images: dict[str, bytes | None] = {}
+    for kind in branding.IMAGE_FIELDS:
+        upload = request.files.get(kind)
+        if upload is not None and upload.filename:
+            images[kind] = upload.read(branding.MAX_IMAGE_BYTES + 1)
+        elif request.form.get(f"clear_{kind}") or (kind in request.form and not request.form[kind]):
+            images[kind] = None
+    return params, images
+
+
+@bp.get("/branding")
+def read_branding() -> Response:
+    """The account's Dashboard branding (icon, logo, brand and accent colours, background and button
+    colours, font, shapes), which Stripe's API does not expose."""
+    return json_response({"object": "emulator.branding", **branding.settings(g.ctx)})
+
+
+@bp.post("/branding")
+def set_branding() -> Response:
+    """Change it: `primary_color`, `secondary_color`, `background_color`, `button_color` (hex),
+    `font_family`, `border_style`, multipart files `icon` / `logo`; an empty value clears a setting."""
+    ctx = g.ctx
+    params, images = branding_form()
+    with ctx.store.transaction():
+        result = branding.update(ctx, params, images)
+    return json_response({"object": "emulator.branding", **result})
 
 
 @bp.post("/intents/<intent_id>/authenticate")

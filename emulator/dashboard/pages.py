@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from emulator import engine, store as store_module
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import accounts, global_clock, webhook_endpoints
+from emulator.resources import accounts, branding, global_clock, webhook_endpoints
 from emulator.store import Store
 
 bp = Blueprint("dashboard", __name__, url_prefix="/_emulator")
@@ -80,6 +80,7 @@ def account(account_id: str) -> str:
                                  for r in event_rows],
         event_type=event_type or "", deliveries=deliveries, clocks=clocks,
         timers=[dict(zip(("kind", "object_id", "due_at", "clock"), r)) for r in timers],
+        branding=branding.settings(ctx), fonts=list(branding.FONTS), border_styles=branding.BORDER_STYLES,
         message=request.args.get("message"))
 
 
@@ -131,3 +132,30 @@ def resend(account_id: str, delivery_id: int) -> Response:
     except StripeError as error:
         message = error.message
     return redirect(url_for("dashboard.account", account_id=account_id, message=message) + "#webhooks")
+
+
+@bp.post("/accounts/<account_id>/branding")
+def save_branding(account_id: str) -> Response:
+    """The dashboard's branding form (the same settings as `POST /_emulator/api/branding`)."""
+    from emulator.dashboard.control import branding_form
+
+    ctx = _ctx(account_id)
+    params, images = branding_form()
+    try:
+        with ctx.store.transaction():
+            branding.update(ctx, params, images)
+        message = "Branding saved."
+    except StripeError as error:
+        message = error.message
+    return redirect(url_for("dashboard.account", account_id=account_id, message=message) + "#branding")
+
+
+@bp.get("/accounts/<account_id>/branding/<kind>")
+def branding_image(account_id: str, kind: str) -> Response:
+    """The stored icon or logo (public, as Stripe serves branding files to customers)."""
+    found = branding.image(_ctx(account_id), kind)
+    if found is None:
+        abort(404)
+    response = Response(found[1], mimetype=found[0])
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # URLs carry ?v=<hash>
+    return response

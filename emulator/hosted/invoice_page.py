@@ -12,7 +12,7 @@ from emulator import store as store_module
 from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import accounts, invoices
+from emulator.resources import accounts, branding, invoices
 from emulator.store import Store
 
 bp = Blueprint("invoice_page", __name__, url_prefix="/invoice")
@@ -32,22 +32,24 @@ def _context(invoice_id: str) -> tuple[Ctx, dict[str, Any]]:
     return ctx, invoice
 
 
-def _view(invoice: dict[str, Any]) -> dict[str, Any]:
+def _view(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
     money = lambda amount: format_amount(amount, invoice["currency"])  # noqa: E731
-    return {"money": money}
+    # The account's icon, brand colour (buttons, links) and accent colour (the page background).
+    theme = branding.invoice_theme(ctx)
+    return {"money": money, "theme": theme, "accent": theme["brand"], "account_id": ctx.account_id}
 
 
 @bp.get("/<invoice_id>")
 def page(invoice_id: str) -> str:
     ctx, invoice = _context(invoice_id)
     return render_template("hosted/invoice.html", invoice=invoice, printable=False,
-                           message=request.args.get("message"), **_view(invoice))
+                           message=request.args.get("message"), **_view(ctx, invoice))
 
 
 @bp.get("/<invoice_id>/pdf")
 def printable(invoice_id: str) -> str:
     ctx, invoice = _context(invoice_id)
-    return render_template("hosted/invoice.html", invoice=invoice, printable=True, message=None, **_view(invoice))
+    return render_template("hosted/invoice.html", invoice=invoice, printable=True, message=None, **_view(ctx, invoice))
 
 
 @bp.post("/<invoice_id>/pay")

@@ -12,7 +12,7 @@ from flask import Response, redirect, request, url_for
 
 from emulator.context import Ctx
 from emulator.errors import CardError, StripeError
-from emulator.portal.pages import _finish, _render, _run, bp
+from emulator.portal.pages import _finish, _render, _run, bp, translator
 from emulator.resources import portal_billing
 
 # Which form field a Stripe error's `param` belongs to.
@@ -25,22 +25,21 @@ def _home(token: str, message: str) -> Response:
     return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
 
 
-def _paid_note(result: dict[str, Any]) -> str:
+def _paid_note(ctx: Ctx, session: dict[str, Any], result: dict[str, Any]) -> str:
     paid = [invoice for invoice in result.get("paid_invoices") or [] if invoice["status"] == "paid"]
     failed = [invoice for invoice in result.get("paid_invoices") or [] if invoice["status"] != "paid"]
-    note = ""
+    lang, note = translator(ctx, session), ""
     if paid:
-        note += " Your overdue invoice was paid." if len(paid) == 1 else \
-            f" Your {len(paid)} overdue invoices were paid."
+        note += lang.text("msg.paid_one") if len(paid) == 1 else lang.text("msg.paid_many", count=len(paid))
     if failed:
-        note += " The payment of your overdue invoice failed; update your payment method again."
+        note += lang.text("msg.paid_failed")
     return note
 
 
 class _FormError(Exception):
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message, self.field = message, field
+    def __init__(self, key: str, field: str) -> None:
+        super().__init__(key)
+        self.key, self.field = key, field
 
 
 def _expiry(raw: str) -> tuple[int, int]:
@@ -48,7 +47,7 @@ def _expiry(raw: str) -> tuple[int, int]:
     parts = [part.strip() for part in raw.replace(" ", "").split("/")]
     if len(parts) != 2 or not all(part.isdigit() for part in parts) or len(parts[0]) not in (1, 2) or \
             len(parts[1]) not in (2, 4):
-        raise _FormError("Your card's expiration date is incomplete.", "expiry")
+        raise _FormError("card.incomplete_expiry", "expiry")
     return int(parts[0]), int(parts[1])
 
 
@@ -56,11 +55,11 @@ def _card_form() -> tuple[dict[str, Any], dict[str, Any]]:
     form = request.form
     number = "".join(form.get("number", "").split())
     if not number:
-        raise _FormError("Your card number is incomplete.", "number")
+        raise _FormError("card.incomplete_number", "number")
     month, year = _expiry(form.get("expiry", ""))
     cvc = form.get("cvc", "").strip()
     if not cvc:
-        raise _FormError("Your card's security code is incomplete.", "cvc")
+        raise _FormError("card.incomplete_cvc", "cvc")
     details: dict[str, Any] = {}
     if form.get("name", "").strip():
         details["name"] = form["name"].strip()
@@ -92,7 +91,8 @@ def add_payment_method(token: str) -> Response:
         try:
             card, details = _card_form()
         except _FormError as error:
-            return _card_page(ctx, session, token, error=error.message, field=error.field, status=400)
+            return _card_page(ctx, session, token, error=translator(ctx, session).text(error.key), field=error.field,
+                              status=400)
         return_url = ctx.base_url + url_for("portal.payment_method_return", token=token)
         try:
             result = portal_billing.add_card(ctx, session, card, details, return_url)
@@ -107,8 +107,8 @@ def add_payment_method(token: str) -> Response:
             raise
         if result["outcome"] == "requires_action":
             return redirect(result["redirect"], code=303)  # type: ignore[return-value]
-        return _finish(ctx, session, token,
-                       f"{result['label']} was added as your default payment method.{_paid_note(result)}")
+        return _finish(ctx, session, token, translator(ctx, session).text("msg.card_added", label=result["label"])
+                       + _paid_note(ctx, session, result))
 
     return _run(token, act, form=True, page="payment_method")
 
@@ -120,8 +120,8 @@ def payment_method_return(token: str) -> Response:
             result = portal_billing.finish_setup(ctx, session, request.args.get("setup_intent", ""))
         except CardError as error:
             return _card_page(ctx, session, token, error=error.message, field="number", status=402)
-        return _finish(ctx, session, token,
-                       f"{result['label']} was added as your default payment method.{_paid_note(result)}")
+        return _finish(ctx, session, token, translator(ctx, session).text("msg.card_added", label=result["label"])
+                       + _paid_note(ctx, session, result))
 
     return _run(token, act, page="payment_method")
 
@@ -130,7 +130,8 @@ def payment_method_return(token: str) -> Response:
 def make_default_payment_method(token: str, pm_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_billing.make_default(ctx, session, pm_id)
-        return _home(token, f"{result['label']} is now your default payment method.{_paid_note(result)}")
+        return _home(token, translator(ctx, session).text("msg.card_default", label=result["label"])
+                     + _paid_note(ctx, session, result))
 
     return _run(token, act, form=True, page="payment_methods")
 
@@ -139,7 +140,7 @@ def make_default_payment_method(token: str, pm_id: str) -> Response:
 def remove_payment_method(token: str, pm_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_billing.remove(ctx, session, pm_id)
-        return _home(token, f"{result['label']} was removed.")
+        return _home(token, translator(ctx, session).text("msg.card_removed", label=result["label"]))
 
     return _run(token, act, form=True, page="payment_methods")
 
@@ -148,7 +149,7 @@ def remove_payment_method(token: str, pm_id: str) -> Response:
 def reset_subscription_payment_method(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_billing.clear_override(ctx, session, subscription_id)
-        return _home(token, f"Your {result['product_name']} subscription now uses your default payment method.")
+        return _home(token, translator(ctx, session).text("msg.override_reset", plan=result["product_name"]))
 
     return _run(token, act, form=True, page="payment_methods")
 
@@ -187,7 +188,7 @@ def save_billing(token: str) -> Response:
             if error.http_status != 400:
                 raise
             return _billing_page(ctx, session, token, error=error.message, error_field=error.param, status=400)
-        return _home(token, "Your billing information was updated.")
+        return _home(token, translator(ctx, session).text("msg.billing_updated"))
 
     return _run(token, act, form=True, page="billing")
 
@@ -203,7 +204,7 @@ def add_tax_id(token: str) -> Response:
                 raise
             return _billing_page(ctx, session, token, error=error.message, error_field="tax_id", status=400)
         target = url_for("portal.billing", token=token)
-        message = f"Tax ID {tax_id['value']} was added."
+        message = translator(ctx, session).text("msg.tax_id_added", value=tax_id["value"])
         return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
 
     return _run(token, act, form=True, page="billing")
@@ -214,7 +215,7 @@ def delete_tax_id(token: str, tax_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         removed = portal_billing.delete_tax_id(ctx, session, tax_id)
         target = url_for("portal.billing", token=token)
-        message = f"Tax ID {removed['value']} was removed."
+        message = translator(ctx, session).text("msg.tax_id_removed", value=removed["value"])
         return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
 
     return _run(token, act, form=True, page="billing")

@@ -8,18 +8,17 @@ the task is done. Failures render the portal's own error page, never a traceback
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from emulator import engine, store as store_module
-from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import (accounts, billing_portal_sessions as sessions, portal_billing, portal_cancellations,
-                                portal_flows, portal_updates)
+from emulator.portal import i18n
+from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, portal_billing,
+                                portal_cancellations, portal_flows, portal_updates)
 from emulator.store import Store
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
@@ -35,16 +34,14 @@ def no_framing(response: Response) -> Response:
     return response
 
 
-def portal_date(value: int | None) -> str:
-    if value is None:
-        return ""
-    stamp = datetime.fromtimestamp(value, timezone.utc)
-    return f"{stamp.strftime('%B')} {stamp.day}, {stamp.year}"
-
-
-def interval_text(recurring: dict[str, Any]) -> str:
-    count, interval = recurring["interval_count"], recurring["interval"]
-    return f"per {interval}" if count == 1 else f"every {count} {interval}s"
+def translator(ctx: Ctx, session: dict[str, Any]) -> i18n.Translator:
+    """The session's language: its `locale`, else the customer's preferred_locales, else the browser's
+    Accept-Language, else English (one per request)."""
+    if "portal_translator" not in ctx.memo:
+        tag = sessions.requested_locale(ctx, session) or \
+            i18n.from_accept_language(list(request.accept_languages))
+        ctx.memo["portal_translator"] = i18n.Translator(tag)
+    return ctx.memo["portal_translator"]
 
 
 def _context(token: str) -> tuple[Ctx, str, str]:
@@ -72,11 +69,15 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
     # In an open deep link the rest of the portal is hidden: "back" leaves for the return URL.
     flow_open = bool(session.get("flow")) and portal_flows.completion(ctx, session) is None
     home_url = session["return_url"] if flow_open else url_for("portal.home", token=token)
+    lang = translator(ctx, session)
     body = render_template(template, session=session, token=token, configuration=configuration,
                            flow_open=flow_open, home_url=home_url,
                            business_name=business, profile=configuration["business_profile"],
+                           theme=branding.theme(ctx, business), session_account=ctx.account_id,
                            csrf_token=sessions.csrf_token(ctx, session["id"]),
-                           money=format_amount, date=portal_date, interval=interval_text, **values)
+                           money=lang.money, date=lang.date, interval=lang.interval, t=lang.t, hook=i18n.hook,
+                           hook_link=i18n.hook_link,
+                           html_lang=lang.html_lang, **values)
     return Response(body, status=status, mimetype="text/html")
 
 
@@ -96,7 +97,7 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
                                recovery=sessions.recoverable(ctx, session))
             if form and not sessions.check_csrf(ctx, session_id, request.form.get("csrf_token", "")):
                 return _render("portal/error.html", ctx, session, token, status=403,
-                               message="This form has expired. Go back to the portal and try again.")
+                               message=translator(ctx, session).text("error.csrf"))
             gate = _gate(ctx, session, token, page, subscription_id) if page else None
             return gate or action(ctx, session)
     except StripeError as error:
@@ -219,21 +220,22 @@ def apply(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         price, quantity, discount = _change(ctx, session, request.form)
         result = portal_updates.apply(ctx, session, subscription_id, price, quantity, discount)
-        return _finish(ctx, session, token, _outcome_message(ctx, result))
+        return _finish(ctx, session, token, _outcome_message(ctx, session, result))
 
     return _run(token, act, form=True, page="confirm", subscription_id=subscription_id)
 
 
-def _outcome_message(ctx: Ctx, result: dict[str, Any]) -> str:
+def _outcome_message(ctx: Ctx, session: dict[str, Any], result: dict[str, Any]) -> str:
+    lang = translator(ctx, session)
     name = _product_name(ctx, result["subscription"])
     if result["outcome"] == "scheduled":
         phase = result["schedule"]["phases"][-1]
         new_product = ctx.store.get(ctx.account_id, ctx.store.get(ctx.account_id, phase["items"][0]["price"],
                                                                  "price")["product"], "product") or {}
-        return f"Your plan will change to {new_product.get('name')} on {portal_date(phase['start_date'])}."
+        return lang.text("msg.plan_scheduled", plan=new_product.get("name"), date=lang.date(phase["start_date"]))
     if result["outcome"] == "unscheduled":
-        return f"Your scheduled change was canceled. You stay on {name}."
-    return f"Your plan was updated to {name}."
+        return lang.text("msg.plan_unscheduled", plan=name)
+    return lang.text("msg.plan_updated", plan=name)
 
 
 @bp.get("/session/<token>/subscriptions/<subscription_id>/cancel")
@@ -255,9 +257,9 @@ def cancel_plan(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_cancellations.cancel(ctx, session, subscription_id, request.form.get("feedback", ""),
                                              request.form.get("comment", ""))
-        name = _product_name(ctx, result)
-        message = f"Your {name} plan was canceled." if result["status"] == "canceled" else \
-            f"Your {name} plan will be canceled on {portal_date(result['cancel_at'])}."
+        name, lang = _product_name(ctx, result), translator(ctx, session)
+        message = lang.text("msg.canceled", plan=name) if result["status"] == "canceled" else \
+            lang.text("msg.cancels_on", plan=name, date=lang.date(result["cancel_at"]))
         return _finish(ctx, session, token, message)
 
     return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
@@ -268,8 +270,8 @@ def accept_offer(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_cancellations.accept_offer(ctx, session, subscription_id)
         applied = portal_updates.discount_views(ctx, result)[-1]
-        return _finish(ctx, session, token, f"Your offer was applied: {applied['name']} ({applied['terms']}). "
-                                            f"Your {_product_name(ctx, result)} plan continues.")
+        return _finish(ctx, session, token, translator(ctx, session).text(
+            "msg.offer_applied", coupon=applied["name"], terms=applied["terms"], plan=_product_name(ctx, result)))
 
     return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
 
@@ -279,7 +281,8 @@ def renew(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_cancellations.renew(ctx, session, subscription_id)
         period_end = max(item["current_period_end"] for item in result["items"]["data"])
-        return _finish(ctx, session, token, f"Your {_product_name(ctx, result)} plan was renewed. It renews on "
-                                            f"{portal_date(period_end)}.")
+        lang = translator(ctx, session)
+        return _finish(ctx, session, token, lang.text("msg.renewed", plan=_product_name(ctx, result),
+                                                      date=lang.date(period_end)))
 
     return _run(token, act, form=True, page="renew", subscription_id=subscription_id)

@@ -35,6 +35,10 @@ CREATE_PARAMS = ("after_expiration", "customer", "configuration", "flow_data.aft
                  "flow_data.subscription_cancel",
                  "flow_data.subscription_update", "flow_data.subscription_update_confirm", "flow_data.type", "locale",
                  "return_url")
+# The API's `locale` enum (`auto`: the customer's preferred_locales, then the browser's language).
+LOCALES = ("auto", "bg", "cs", "da", "de", "el", "en", "en-AU", "en-CA", "en-GB", "en-IE", "en-IN", "en-NZ", "en-SG",
+           "es", "es-419", "et", "fi", "fil", "fr", "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt",
+           "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW")
 OPEN_WITHIN_SECONDS = 5 * 60
 IDLE_SECONDS = 60 * 60
 TOKEN_PREFIX = "test_"
@@ -77,6 +81,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             "Missing required param: return_url. It is required unless the configuration sets a "
             "default_return_url.", param="return_url", code="parameter_missing")
     configurations.check_url(return_url, "return_url")
+    if params.get("locale") and params["locale"] not in LOCALES:
+        raise InvalidRequestError(f"Invalid locale: must be one of {', '.join(LOCALES)}", param="locale")
     flow = portal_flows.build(ctx, params["flow_data"], customer["id"], configuration) \
         if params.get("flow_data") else None
     return new_session(ctx, customer["id"], configuration, return_url=return_url, flow=flow,
@@ -117,7 +123,7 @@ def new_session(ctx: Ctx, customer_id: str, configuration: dict[str, Any], *, re
         "customer_account": None,
         "flow": flow,
         "livemode": False,
-        "locale": locale,
+        "locale": locale or None,
         "on_behalf_of": None,
         "return_url": return_url,
         "url": f"{ctx.base_url}/p/session/{_token(ctx.account_id, session_id, secret)}",
@@ -142,6 +148,16 @@ def recoverable(ctx: Ctx, session: dict[str, Any]) -> bool:
         return False
     expires_at = (after.get("customer_login") or {}).get("expires_at")
     return expires_at is None or ctx.now() <= expires_at
+
+
+def requested_locale(ctx: Ctx, session: dict[str, Any]) -> str | None:
+    """The language the portal is shown in, as far as Stripe's objects say: the session's `locale`, else
+    (blank or `auto`) the customer's first `preferred_locales`; None leaves it to the browser's language."""
+    if session.get("locale") and session["locale"] != "auto":
+        return str(session["locale"])
+    customer = ctx.store.get(ctx.account_id, session["customer"], "customer") or {}
+    preferred = customer.get("preferred_locales") or []
+    return str(preferred[0]) if preferred else None
 
 
 def _token(account_id: str, session_id: str, secret: str) -> str:

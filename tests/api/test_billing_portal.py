@@ -441,3 +441,17 @@ def test_payment_method_update_flow_session(client: stripe.StripeClient) -> None
         "customer": customer.id, "configuration": configuration.id,
         "flow_data": {"type": "payment_method_update", "subscription_cancel": {"subscription": "sub_x"}}}))
     assert error.param == "flow_data[subscription_cancel]"
+
+
+def test_session_locale(client: stripe.StripeClient) -> None:
+    full_configuration(client)
+    customer = client.v1.customers.create(params={"preferred_locales": ["de"]})
+    for locale in ("auto", "ja", "en-GB", "es-419", "zh-TW"):
+        session = client.v1.billing_portal.sessions.create(params={"customer": customer.id, "locale": locale})
+        assert_shape(session.to_dict())
+        assert session.locale == locale
+    assert client.v1.billing_portal.sessions.create(params={"customer": customer.id}).locale is None
+    for locale in ("klingon", "de-DE", "EN"):
+        error = error_of(lambda: client.v1.billing_portal.sessions.create(
+            params={"customer": customer.id, "locale": locale}))
+        assert error.http_status == 400 and error.param == "locale"

@@ -1,0 +1,89 @@
+"""The portal's languages: which locale a request is shown in, its texts (`emulator/portal/messages.py`, the
+one catalogue) and its money, dates and billing intervals (Babel, CLDR rules).
+
+Stripe's order: the session's `locale`; blank or `auto` → the customer's `preferred_locales[0]`, then the
+browser's language (Accept-Language), then English. Texts exist for the catalogue's languages; a locale
+without them (Stripe shows 40 languages) is shown entirely in English, amounts and dates included."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from babel.dates import format_date
+from markupsafe import Markup
+
+from emulator.billing.money import format_amount
+from emulator.portal.messages import MESSAGES
+
+# Locales whose texts are another catalogue's (regional English reads en-GB; Latin-American Spanish reads es).
+TEXT_ALIASES = {"en-AU": "en-GB", "en-IE": "en-GB", "en-IN": "en-GB", "en-NZ": "en-GB", "en-SG": "en-GB",
+                "en-CA": "en", "en-US": "en", "es-419": "es", "fr-CA": "fr", "de-AT": "de", "de-CH": "de"}
+
+
+def texts_for(tag: str | None) -> str | None:
+    """The catalogue language for an IETF tag (exact, alias, then its primary language), or None."""
+    if not tag:
+        return None
+    tag = tag.replace("_", "-")
+    for candidate in (tag, TEXT_ALIASES.get(tag), tag.split("-")[0].lower()):
+        if candidate and candidate in MESSAGES:
+            return candidate
+    return None
+
+
+def from_accept_language(accepted: list[tuple[str, float]]) -> str | None:
+    """The first language (by the browser's preference) the portal has texts for, as a tag."""
+    for tag, quality in sorted(accepted, key=lambda item: -item[1]):
+        if quality > 0 and tag != "*" and texts_for(tag):
+            return tag
+    return None
+
+
+class Translator:
+    """Texts, money, dates and intervals in one locale (`t`/`text`, `money`, `date`, `interval`)."""
+
+    def __init__(self, tag: str | None) -> None:
+        language = texts_for(tag)
+        self.language = language or "en"
+        # Formats follow the requested tag when its texts exist (en-AU → en-GB texts, Australian formats).
+        source = tag if language else "en-US"
+        self.tag = (source or "en-US").replace("_", "-")
+        self.babel = self.tag.replace("-", "_") if "-" in self.tag else {"en": "en_US"}.get(self.tag, self.tag)
+        self.html_lang = self.tag if language else "en"
+
+    def text(self, key: str, **values: Any) -> str:
+        """A catalogue text with its `{placeholders}` filled in (plain text, for messages)."""
+        template = MESSAGES[self.language].get(key) or MESSAGES["en"][key]
+        return template.format(**values) if values else template
+
+    def t(self, key: str, **values: Any) -> Markup:
+        """The same for templates: the catalogue's text is trusted, values are escaped unless Markup."""
+        template = Markup(MESSAGES[self.language].get(key) or MESSAGES["en"][key])
+        return template.format(**values) if values else template
+
+    def money(self, amount: int, currency: str) -> str:
+        """`$10.00`, `10,00 €`, `￥1,000` (zero-decimal currencies are whole units)."""
+        return format_amount(amount, currency, self.babel)
+
+    def date(self, value: int | None) -> str:
+        """The long date of a Unix time (UTC): `May 1, 2026`, `1. Mai 2026`, `2026年5月1日`."""
+        if value is None:
+            return ""
+        return format_date(datetime.fromtimestamp(value, timezone.utc).date(), format="long", locale=self.babel)
+
+    def interval(self, recurring: dict[str, Any]) -> str:
+        """"per month", "every 3 months"."""
+        count, interval = recurring["interval_count"], recurring["interval"]
+        return self.text(f"interval.{interval}.one") if count == 1 else \
+            self.text(f"interval.{interval}.other", count=count)
+
+
+def hook(testid: str, value: Any, tag: str = "span") -> Markup:
+    """A value wrapped in its `data-testid` element, to place inside a translated sentence."""
+    return Markup('<{0} data-testid="{1}">{2}</{0}>').format(Markup(tag), testid, value)
+
+
+def hook_link(url: str, label: Any) -> Markup:
+    """A link to place inside a translated sentence ("you agree to the <a>terms of service</a>")."""
+    return Markup('<a href="{0}">{1}</a>').format(url, label)
