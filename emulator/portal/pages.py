@@ -198,7 +198,17 @@ def _change(ctx: Ctx, session: dict[str, Any], values: Any) -> tuple[str, int | 
     flow = session.get("flow")
     if flow and flow["type"] == "subscription_update_confirm" and portal_flows.completion(ctx, session) is None:
         return portal_flows.update_selection(flow)
-    return values.get("price", ""), _quantity(values.get("quantity")), None
+    price_id = values.get("price", "")
+    return price_id, _picked_quantity(ctx, values, price_id), None
+
+
+def _picked_quantity(ctx: Ctx, values: Any, price_id: str) -> int | None:
+    """The quantity sent with a plan choice: the confirm form's `quantity`, or on the plan picker the field
+    of the chosen price's product (each adjustable product has its own, `quantity_<product>`)."""
+    if "quantity" in values:
+        return _quantity(values.get("quantity"))
+    price = ctx.store.get(ctx.account_id, price_id, "price") if price_id else None
+    return _quantity(values.get(f"quantity_{price['product']}")) if price is not None else None
 
 
 @bp.get("/session/<token>/subscriptions/<subscription_id>/confirm")

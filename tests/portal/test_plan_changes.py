@@ -261,3 +261,35 @@ def test_shorter_interval_is_scheduled_and_an_unmatched_change_applies_now(clien
     # A quantity outside the configured range is refused on the portal's error page.
     page.goto(f"{page.url.split('?')[0]}/subscriptions/{subscription.id}/confirm?price={yearly}&quantity=9")
     assert text(page, "portal-error-message") == "Choose a quantity between 1 and 5."
+
+
+def test_each_adjustable_product_has_its_own_quantity(client: stripe.StripeClient, page: Any) -> None:
+    """With two products whose quantities are adjustable, the quantity typed beside the chosen plan counts."""
+    prices, products = {}, []
+    for name, amount in (("Seats", 1000), ("Team", 3000)):
+        product = client.v1.products.create(params={"name": name})
+        prices[name] = client.v1.prices.create(params={"product": product.id, "currency": "usd",
+                                                       "unit_amount": amount,
+                                                       "recurring": {"interval": "month"}}).id
+        products.append({"product": product.id, "prices": [prices[name]],
+                         "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10}})
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account",
+        "features": {"subscription_update": {"enabled": True, "default_allowed_updates": ["price", "quantity"],
+                                             "products": products, "proration_behavior": "always_invoice"}}})
+    clock, customer, subscription = subscribe(client, prices["Seats"])
+    advance(client, clock, ts(2026, 4, 16))
+    open_portal(client, page, customer, configuration.id)
+    page.get_by_test_id("update-plan").click()
+    quantities = page.get_by_test_id("plan-quantity")
+    assert quantities.count() == 2
+    quantities.nth(0).fill("7")  # beside Seats: not the plan chosen below
+    quantities.nth(1).fill("3")
+    page.locator(f'[data-testid="plan-option"][data-price="{prices["Team"]}"]').click()
+    page.get_by_test_id("plan-continue").click()
+    # Seats x1 (10.00) credited for half of April, Team x3 (90.00) charged for the other half.
+    assert text(page, "confirm-amount-due-today") == "$40.00"
+    page.get_by_test_id("confirm-submit").click()
+    item = client.v1.subscriptions.retrieve(subscription.id)["items"].data[0]
+    assert (item.price.id, item.quantity) == (prices["Team"], 3)
+    assert client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice).total == 4000
