@@ -53,6 +53,8 @@ def run_until(ctx: Ctx, until: int, *, test_clock: str | None = None,
     order, committing in batches. Must be called outside a transaction. Returns how many ran."""
     store = ctx.store
     ran = 0
+    # A long run re-reads the webhook endpoints per transaction rather than trusting the request's first look.
+    ctx.memo.pop("no_webhook_endpoints", None)
     while True:
         with store.transaction():
             batch = 0

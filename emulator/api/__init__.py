@@ -38,6 +38,7 @@ from emulator.render import Renderer
 from emulator.resources import accounts
 from emulator.store import Store
 from emulator.versions import upgrade_request, validate as validate_version
+from emulator.webhooks import outbox
 
 bp = Blueprint("api", __name__)
 log = logging.getLogger("emulator")
@@ -293,13 +294,17 @@ def open_context(config: Mapping[str, Any], api_request: ApiRequest, request_id:
             "stripe-portal-emulator does not emulate Connect: remove the Stripe-Account header.",
             param="Stripe-Account")
     store = Store(store_module.connection_for(config["DATABASE"]))
-    account = accounts.get_or_create(store, suffix, config["API_VERSION"])
+    facts = accounts.facts_for_request(store, suffix, config["API_VERSION"])
+    account = facts.account
     version_header = api_request.headers.get("Stripe-Version")
     api_version = validate_version(version_header) if version_header else account.api_version
     ctx = Ctx(store=store, account=account, api_version=api_version, request_id=request_id,
               idempotency_key=api_request.headers.get("Idempotency-Key") or None,
               base_url=config.get("PUBLIC_URL") or api_request.origin, settings=config, key_kind=kind)
-    engine.catch_up(ctx)
+    if not facts.has_webhook_endpoints:
+        outbox.assume_no_endpoints(ctx)
+    if facts.has_due_transitions:
+        engine.catch_up(ctx)
     return ctx
 
 

@@ -4,6 +4,7 @@ first use; `pk_test_<suffix>` is its publishable key. `GET /v1/account` answers 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from emulator import clock, ids
@@ -17,6 +18,28 @@ def parse_key(key: str) -> tuple[str, str] | None:
     """("sk"|"pk"|"rk", suffix) for a test-mode key, else None."""
     match = KEY_PATTERN.match(key)
     return (match.group(1), match.group(2)) if match else None
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What every API request needs to know about its account, read in one statement."""
+
+    account: Account
+    has_due_transitions: bool  # clock-less timers due now: the request catches them up first
+    has_webhook_endpoints: bool  # else no event needs a delivery and the outbox need not look
+
+
+def facts_for_request(store: Store, suffix: str, default_version: str) -> RequestFacts:
+    """The account of `sk_test_<suffix>` (created on first use) with the facts a request needs."""
+    row = store.execute(
+        "SELECT id, secret_key, publishable_key, api_version, clock_offset, created, "
+        "EXISTS (SELECT 1 FROM timers t WHERE t.account = a.id AND t.clock IS NULL "
+        "AND t.due_at <= ? + a.clock_offset), "
+        "EXISTS (SELECT 1 FROM objects o WHERE o.account = a.id AND o.object = 'webhook_endpoint' "
+        "AND o.deleted = 0) FROM accounts a WHERE secret_key = ?", (clock.wall_now(), f"sk_test_{suffix}")).fetchone()
+    if row is None:
+        return RequestFacts(get_or_create(store, suffix, default_version), False, False)
+    return RequestFacts(Account(*row[:6]), bool(row[6]), bool(row[7]))
 
 
 def get_or_create(store: Store, suffix: str, default_version: str) -> Account:

@@ -19,7 +19,15 @@ def matches(enabled_events: list[str], event_type: str) -> bool:
                for pattern in enabled_events)
 
 
+def assume_no_endpoints(ctx: Ctx) -> None:
+    """The request found the account without webhook endpoints: its events need no lookup until one is
+    created (forget_endpoints)."""
+    ctx.memo["no_webhook_endpoints"] = True
+
+
 def _enabled_endpoints(ctx: Ctx) -> list[tuple[str, list[str]]]:
+    if ctx.memo.get("no_webhook_endpoints"):
+        return []
     key = f"webhook_endpoints:{ctx.account_id}"
     cached = ctx.store.memo.get(key)
     if cached is None:
@@ -38,6 +46,7 @@ def _enabled_endpoints(ctx: Ctx) -> list[tuple[str, list[str]]]:
 
 def forget_endpoints(ctx: Ctx) -> None:
     """Endpoints changed in this transaction: read them again for the next event."""
+    ctx.memo.pop("no_webhook_endpoints", None)
     ctx.store.memo.pop(f"webhook_endpoints:{ctx.account_id}", None)
 
 
