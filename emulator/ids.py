@@ -43,9 +43,10 @@ _sequence = itertools.count(clock.wall_now_ms())
 
 def seed(value: int | str | None) -> None:
     """Make object ids reproducible (None draws a fresh seed from os.urandom)."""
-    global _rng, _seeded, _sequence
+    global _rng, _seeded, _sequence, _pool, _pool_position
     with _lock:
         _seeded = value
+        _pool, _pool_position = "", 0
         _rng = random.Random(os.urandom(32)) if value is None else random.Random(f"{value}:{os.getpid()}")
         _sequence = itertools.count(clock.wall_now_ms() if value is None else SEEDED_START_MS)
 
@@ -72,12 +73,22 @@ os.register_at_fork(after_in_child=_reseed_after_fork)
 _TO_ALPHANUMERIC = bytes.maketrans(b"+/", b"xZ")
 
 
+_POOL_BYTES = 3 * 1024
+_pool = ""
+_pool_position = 0
+
+
 def random_chars(length: int) -> str:
-    """`length` random letters and digits (base64 of random bytes with its two symbols replaced: ~1 us,
-    against ~12 us for random.choices)."""
+    """`length` random letters and digits, cut from a pool refilled 4 KB at a time (base64 of the generator's
+    random bytes with its two symbols replaced): a fraction of a microsecond per id."""
+    global _pool, _pool_position
     with _lock:
-        raw = _rng.randbytes((length * 3 + 3) // 4)
-    return base64.b64encode(raw).translate(_TO_ALPHANUMERIC)[:length].decode()
+        if _pool_position + length > len(_pool):
+            _pool = base64.b64encode(_rng.randbytes(_POOL_BYTES)).translate(_TO_ALPHANUMERIC).decode()
+            _pool_position = 0
+        start = _pool_position
+        _pool_position += length
+        return _pool[start:_pool_position]
 
 
 def new_id(prefix: str, length: int | None = None) -> str:

@@ -1,4 +1,4 @@
-"""Compact storage for event snapshots.
+"""Compact storage for event snapshots (and the answers kept for idempotent replays).
 
 Every event keeps a full copy of its object (a renewal records about a dozen, 25 KB of JSON), so event rows
 are most of what the emulator writes. They are stored zstd-compressed with a dictionary trained on the

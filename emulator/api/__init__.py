@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 from flask import Blueprint, Flask, Response, current_app, g, request
 
-from emulator import engine, ids, store as store_module
+from emulator import engine, ids, snapshots, store as store_module
 from emulator.context import Ctx
 from emulator.errors import (ApiError, AuthenticationError, IdempotencyError, InvalidRequestError,
                              StripeError)
@@ -230,7 +230,7 @@ def _remember(ctx: Ctx, key: str, fingerprint: str, answer: Answer) -> None:
     ctx.store.execute(
         "INSERT OR REPLACE INTO idempotency_keys (account, key, fingerprint, status, body, created) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (ctx.account_id, key, fingerprint, answer.status, answer.body, ctx.now()))
+        (ctx.account_id, key, fingerprint, answer.status, snapshots.pack(answer.body), ctx.now()))
 
 
 def _fingerprint(op: Operation, path_args: dict[str, str], raw: dict[str, Any]) -> str:
@@ -251,7 +251,8 @@ def _replay(ctx: Ctx, key: str, fingerprint: str) -> Answer | None:
         raise IdempotencyError(
             "Keys for idempotent requests can only be used with the same parameters they were first used "
             f"with. Try using a key other than '{key}' if you meant to execute a different request.")
-    return Answer(row[1], row[2], [("Idempotent-Replayed", "true"), ("Original-Request", ctx.request_id or "")])
+    return Answer(row[1], snapshots.unpack(row[2]),
+                  [("Idempotent-Replayed", "true"), ("Original-Request", ctx.request_id or "")])
 
 
 def _respond(ctx: Ctx, result: Any, expand: list[str]) -> Answer:
