@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from emulator import engine, store as store_module
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import accounts, branding, global_clock, webhook_endpoints
+from emulator.resources import accounts, branding, global_clock, portal_login, webhook_endpoints
 from emulator.store import Store
 
 bp = Blueprint("dashboard", __name__, url_prefix="/_emulator")
@@ -81,7 +81,7 @@ def account(account_id: str) -> str:
         event_type=event_type or "", deliveries=deliveries, clocks=clocks,
         timers=[dict(zip(("kind", "object_id", "due_at", "clock"), r)) for r in timers],
         branding=branding.settings(ctx), fonts=list(branding.FONTS), border_styles=branding.BORDER_STYLES,
-        message=request.args.get("message"))
+        login_codes=portal_login.sent_codes(ctx, limit=PAGE_SIZE), message=request.args.get("message"))
 
 
 @bp.get("/accounts/<account_id>/objects/<object_id>")

@@ -97,6 +97,10 @@ def test_login_page_opens_the_portal_of_the_most_recent_customer_with_an_active_
         (active.id, configuration.id, "https://acme.test/account", None)
     assert session.after_expiration is None and page.url.startswith(session.url)
     assert sent_codes(emulator, api_key, EMAIL)[0]["status"] == "used"
+    # QA can read the "emailed" codes on the emulator's dashboard too.
+    account_id = requests.get(f"{emulator.url}/v1/account", auth=(api_key, "")).json()["id"]
+    page.goto(f"{emulator.url}/_emulator/accounts/{account_id}")
+    assert text(page, "login-code") == sent["code"] and text(page, "login-code-status") == "used"
 
 
 def test_login_page_unknown_email_wrong_expired_and_locked_codes(client: stripe.StripeClient, page: Any,
