@@ -21,6 +21,8 @@ def emit(ctx: Ctx, event_type: str, obj: dict[str, Any], *, previous_attributes:
          created: int | None = None, object_bytes: bytes | None = None) -> str:
     """Record `event_type` for `obj` (its current state) and return the event id."""
     event_id = ids.new_id("evt")
+    if ctx.store.discarding:
+        return event_id  # a preview's event is rolled back with it
     ctx.store.add_event([ctx.account_id, event_id, event_type, created if created is not None else ctx.now(),
                          obj["id"], ctx.request_id, ctx.idempotency_key,
                          snapshots.pack(object_bytes or orjson.dumps(obj)),

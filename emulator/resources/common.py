@@ -37,6 +37,8 @@ def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str 
          customer: str | None = None, owner: str | None = None, created: int | None = None) -> dict[str, Any]:
     """Persist `after` and, when anything changed, record `<type>.updated` with previous_attributes."""
     data = ctx.store.update(ctx.account_id, after, customer=customer, owner=owner)
+    if ctx.store.discarding:
+        return after
     changed = events.previous_attributes(before, after)
     if changed and event != "":
         events.emit(ctx, event or f"{after['object']}.updated", after, previous_attributes=changed,

@@ -8,8 +8,9 @@ nothing is kept. Preview lines carry `il_tmp_` ids and the invoice `billing_reas
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+import orjson
 
 from emulator import ids
 from emulator.context import Ctx
@@ -34,7 +35,7 @@ def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             invoice = _preview_subscription(ctx, subscription_id, details)
         else:
             invoice = _preview_new(ctx, params, details)
-        preview = copy.deepcopy(invoice)
+        preview = orjson.loads(orjson.dumps(invoice))  # outlives the rolled-back savepoint
     return _as_preview(preview, details.get("proration_date"))
 
 

@@ -103,6 +103,7 @@ class Store:
         # For objects created in this transaction: how many timers of each kind they have (see may_have_timer).
         self._new_object_timers: dict[tuple[str, str], dict[str, int]] = {}
         self._pending_events: list[list[Any]] = []
+        self._discarding = 0  # inside discarded(): nothing done will be kept
 
     def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
         """Run `callback(arg)` once after the current transaction commits (dropped on rollback)."""
@@ -147,6 +148,11 @@ class Store:
     @property
     def in_transaction(self) -> bool:
         return self._depth > 0
+
+    @property
+    def discarding(self) -> bool:
+        """Inside `discarded()`: whatever is written now is rolled back (events need not be built)."""
+        return self._discarding > 0
 
     def _verify_shared(self, keys: Iterable[tuple[str, str]] | None = None) -> None:
         for key in keys if keys is not None else list(self._parsed):
@@ -214,6 +220,7 @@ class Store:
     def discarded(self) -> Iterator[None]:
         """Run work inside a savepoint that is always rolled back (previews compute with the real code)."""
         self.flush()
+        self._discarding += 1
         rows, parsed = dict(self._rows), dict(self._parsed)
         created, owner_of = set(self._created), dict(self._owner_of)
         by_owner = {key: list(ids) for key, ids in self._created_by_owner.items()}
@@ -222,6 +229,7 @@ class Store:
         try:
             yield
         finally:
+            self._discarding -= 1
             self.conn.execute("ROLLBACK TO discarded")
             self.conn.execute("RELEASE discarded")
             self._forget()
