@@ -188,7 +188,7 @@ def save_billing(token: str) -> Response:
             if error.http_status != 400:
                 raise
             return _billing_page(ctx, session, token, error=error.message, error_field=error.param, status=400)
-        return _home(token, translator(ctx, session).text("msg.billing_updated"))
+        return _finish(ctx, session, token, translator(ctx, session).text("msg.billing_updated"))
 
     return _run(token, act, form=True, page="billing")
 

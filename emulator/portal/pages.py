@@ -110,7 +110,7 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
 
 _FLOW_ENTRY = {"subscription_cancel": "portal.cancel", "subscription_update": "portal.update_plan",
                "subscription_update_confirm": "portal.confirm",
-               "payment_method_update": "portal.new_payment_method"}
+               "payment_method_update": "portal.new_payment_method", "customer_update": "portal.billing"}
 
 
 def _see_other(url: str) -> Response:

@@ -1,11 +1,12 @@
 """Portal deep links (`flow_data` on `POST /v1/billing_portal/sessions`): a session that opens on one task
 and hides the rest of the portal until the task is done, then follows `after_completion`.
 
-Flow types emulated: `payment_method_update` (the add-card page; the saved card becomes
+Flow types emulated: `customer_update` (the billing-information page; done when the details are saved),
+`payment_method_update` (the add-card page; the saved card becomes
 `customer.invoice_settings.default_payment_method`), `subscription_cancel` (with an optional `retention`
 coupon offer), `subscription_update` (the plan picker) and `subscription_update_confirm` (the confirm page
-for one item's new price and/or quantity, with an optional coupon or promotion code). `customer_update` and
-`subscription_pause` are refused by name (their pages are not emulated).
+for one item's new price and/or quantity, with an optional coupon or promotion code). `subscription_pause`
+is refused by name (pausing in the portal is not emulated).
 
 Validation happens at session creation, with Stripe's `param` names: the subscription must be the
 customer's, active, trialing or past due, and eligible for the task in the session's configuration (the
@@ -28,14 +29,18 @@ from emulator.errors import InvalidRequestError, StripeError
 from emulator.resources import (billing_portal_configurations as configurations, common, coupons,
                                 portal_cancellations, portal_updates, promotion_codes, subscriptions)
 
-EMULATED = ("payment_method_update", "subscription_cancel", "subscription_update", "subscription_update_confirm")
-NOT_EMULATED = ("customer_update", "subscription_pause")
+EMULATED = ("customer_update", "payment_method_update", "subscription_cancel", "subscription_update",
+            "subscription_update_confirm")
+NOT_EMULATED = ("subscription_pause",)
+# Flow types about the customer rather than one subscription, and the configuration feature each needs.
+CUSTOMER_FLOWS = {"customer_update": "customer_update", "payment_method_update": "payment_method_update"}
 # Flow types whose parameters sit in a sub-object of the same name (payment_method_update has none).
 WITH_PARAMS = ("subscription_cancel", "subscription_update", "subscription_update_confirm")
 AFTER_COMPLETION = ("hosted_confirmation", "portal_homepage", "redirect")
 MAX_CUSTOM_MESSAGE = 500
 # Which portal pages belong to each flow (pages of other subscriptions or features are out of reach).
-PAGES = {"payment_method_update": ("payment_method",), "subscription_cancel": ("cancel",),
+PAGES = {"customer_update": ("billing",), "payment_method_update": ("payment_method",),
+         "subscription_cancel": ("cancel",),
          "subscription_update": ("update", "confirm"), "subscription_update_confirm": ("confirm",)}
 
 
@@ -177,11 +182,12 @@ def build(ctx: Ctx, flow_data: dict[str, Any], customer_id: str, configuration: 
     flow: dict[str, Any] = {"after_completion": _after_completion(flow_data.get("after_completion")),
                             "customer_update": None, "subscription_cancel": None, "subscription_pause": None,
                             "subscription_update": None, "subscription_update_confirm": None, "type": kind}
-    if kind == "payment_method_update":
-        if not configuration["features"]["payment_method_update"]["enabled"]:
-            raise InvalidRequestError(f"The configuration {configuration['id']} does not offer payment method "
-                                      "updates (features[payment_method_update][enabled] is false).",
-                                      param="flow_data[type]")
+    if kind in CUSTOMER_FLOWS:
+        feature = CUSTOMER_FLOWS[kind]
+        if not configuration["features"][feature]["enabled"]:
+            what = "payment method updates" if kind == "payment_method_update" else "customer information updates"
+            raise InvalidRequestError(f"The configuration {configuration['id']} does not offer {what} "
+                                      f"(features[{feature}][enabled] is false).", param="flow_data[type]")
         return flow
     if not flow_data.get(kind):
         raise InvalidRequestError(f"Missing required param: flow_data[{kind}].", param=f"flow_data[{kind}]",
@@ -191,7 +197,7 @@ def build(ctx: Ctx, flow_data: dict[str, Any], customer_id: str, configuration: 
 
 
 def subscription_of(flow: dict[str, Any]) -> str | None:
-    """The subscription a flow is about (None for `payment_method_update`)."""
+    """The subscription a flow is about (None for `customer_update` and `payment_method_update`)."""
     return flow[flow["type"]]["subscription"] if flow["type"] in WITH_PARAMS else None
 
 

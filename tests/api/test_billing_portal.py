@@ -168,7 +168,7 @@ def test_session_validation(client: stripe.StripeClient) -> None:
     assert error_of(lambda: create(params={"return_url": "https://a.test"})).param == "customer"
     error = error_of(lambda: create(params={"customer": customer.id, "return_url": "https://a.test",
                                             "flow_data": {"type": "customer_update"}}))
-    assert error.param == "flow_data[type]" and "not implemented" in error.user_message
+    assert error.param == "flow_data[type]" and "does not offer customer information updates" in error.user_message
     error = error_of(lambda: create(params={"customer": customer.id, "return_url": "https://a.test",
                                             "flow_data": {"type": "payment_method_update"}}))
     assert error.param == "flow_data[type]" and "does not offer payment method updates" in error.user_message
@@ -277,6 +277,8 @@ def test_flow_data_validation(client: stripe.StripeClient, emulator: LiveEmulato
         return {"type": "subscription_cancel", "subscription_cancel": {"subscription": subscription_id}, **extra}
 
     error = refused({"type": "customer_update"})
+    assert error.param == "flow_data[type]" and "does not offer customer information updates" in error.user_message
+    error = refused({"type": "subscription_pause"})
     assert error.param == "flow_data[type]" and "not implemented" in error.user_message
     assert refused({"type": "subscription_pause", "subscription_pause": {"subscription": subscription.id}}
                    ).param == "flow_data[subscription_pause]"  # a parameter the emulator does not implement

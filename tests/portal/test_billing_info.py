@@ -332,3 +332,27 @@ def test_bad_input_gets_an_inline_error_or_the_portal_error_page(client: stripe.
     assert bad_tax.status_code == 400 and "Choose a tax ID type." in bad_tax.text
     assert client.v1.payment_methods.list(params={"customer": customer}).data[0].card.last4 == "4242"
     assert len(client.v1.payment_methods.list(params={"customer": customer}).data) == 1
+
+
+def test_customer_update_deep_link(client: stripe.StripeClient, page: Any) -> None:
+    """`flow_data[type]=customer_update` opens the billing-information page alone; saving follows
+    `after_completion`."""
+    configuration = billing_configuration(client)
+    _, customer, _ = subscribed_customer(client)
+    session = client.v1.billing_portal.sessions.create(params={
+        "customer": customer, "configuration": configuration, "return_url": "https://acme.test/back",
+        "flow_data": {"type": "customer_update", "after_completion": {
+            "type": "hosted_confirmation", "hosted_confirmation": {"custom_message": "Thanks for updating!"}}}})
+    assert_shape(session.to_dict())
+    assert (session.flow.type, session.flow.customer_update) == ("customer_update", None)
+    page.goto(session.url)
+    assert page.get_by_test_id("billing-form-page").is_visible()
+    assert page.get_by_test_id("billing-back").get_attribute("href") == "https://acme.test/back"
+    page.get_by_test_id("billing-input-name").fill("Flow Name")
+    page.get_by_test_id("billing-save").click()
+    assert page.get_by_test_id("flow-confirmation").is_visible()
+    assert text(page, "flow-custom-message") == "Thanks for updating!"
+    assert client.v1.customers.retrieve(customer).name == "Flow Name"
+    # The rest of the portal stays out of reach of this link.
+    page.goto(session.url.split("?")[0] + "/payment-methods/new")
+    assert page.get_by_test_id("flow-confirmation").is_visible()
