@@ -42,7 +42,9 @@ def build(ctx: Ctx, *, customer: dict[str, Any], amount: int, currency: str, des
         "livemode": False,
         "metadata": dict(metadata or {}),
         "net_amount": amount,
-        "parent": {"subscription_details": {"subscription": subscription, "subscription_item": subscription_item},
+        # Stripe leaves `subscription_item` out (it is not nullable) for one-off items of a subscription.
+        "parent": {"subscription_details": {"subscription": subscription,
+                                            **({"subscription_item": subscription_item} if subscription_item else {})},
                    "type": "subscription_details"} if subscription else None,
         "period": {"end": period[1], "start": period[0]},
         "pricing": {"price_details": {"price": price["id"], "product": price["product"]}, "type": "price_details",

@@ -174,6 +174,10 @@ def test_add_invoice_items_ride_on_the_first_invoice_of_their_phase(client: stri
     assert training_line.quantity == 2 and training_line.metadata.to_dict() == {"kind": "training"}
     assert (training_line.period.start, training_line.period.end) == (ts(2026, 4, 1), ts(2026, 5, 1))
     assert_shape(second.to_dict())
+    # A one-off item of a subscription names it but no subscription item (the key is left out, not null).
+    training_item = client.v1.invoice_items.retrieve(training_line.parent.invoice_item_details.invoice_item)
+    assert_shape(training_item.to_dict())
+    assert training_item.parent.subscription_details.to_dict() == {"subscription": subscription.id}
 
     advance(client, clock, ts(2026, 5, 1, 2))
     third = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
