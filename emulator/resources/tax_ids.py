@@ -124,8 +124,8 @@ def _build(ctx: Ctx, params: dict[str, Any], customer_id: str | None, param_pref
 
 
 def _event(tax_id: dict[str, Any], action: str) -> str:
-    # Customer tax IDs have customer.tax_id.* events; the account's own have tax_id.*.
-    return f"customer.tax_id.{action}" if tax_id.get("customer") else f"tax_id.{action}"
+    # Customer tax IDs have customer.tax_id.* events; Stripe has no event type for the account's own ("" = none).
+    return f"customer.tax_id.{action}" if tax_id.get("customer") else ""
 
 
 def _store_and_verify(ctx: Ctx, tax_id: dict[str, Any]) -> dict[str, Any]:
@@ -150,7 +150,8 @@ def create(ctx: Ctx, customer_id: str, params: dict[str, Any], *, param_prefix: 
 
 def create_top_level(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/tax_ids`: owner[type]=customer (+owner[customer]) or self (the default: the account's own
-    tax ID, event tax_id.created). Connect owners (account, application) are refused."""
+    tax ID, which emits no event: Stripe has no event type for it). Connect owners (account, application)
+    are refused."""
     owner = params.get("owner") or {"type": "self"}
     if owner["type"] in CONNECT_OWNERS:
         raise InvalidRequestError(f"stripe-portal-emulator does not emulate Connect: owner[type]={owner['type']} "
@@ -175,7 +176,7 @@ def require(ctx: Ctx, tax_id: str, customer_id: str | None = None) -> dict[str, 
 
 
 def delete(ctx: Ctx, tax_id: str, customer_id: str | None = None) -> dict[str, Any]:
-    """Remove a tax ID: customer.tax_id.deleted (tax_id.deleted for the account's own)."""
+    """Remove a tax ID: customer.tax_id.deleted (no event for the account's own)."""
     obj = require(ctx, tax_id, customer_id)
     return common.delete(ctx, obj, keep=False, event=_event(obj, "deleted"))
 
