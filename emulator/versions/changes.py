@@ -86,6 +86,17 @@ def fields_added_since_2023_08_16(obj: dict[str, Any], resolve: Resolver) -> dic
     return obj
 
 
+def _first_discount(obj: dict[str, Any], resolve: Resolver) -> Any:
+    """The older single `discount`: the first of `discounts`, as it was applied. A discount that has ended since
+    is stored as deleted; the field still shows it as a discount (which the walk then renders in the version)."""
+    discount_ids = obj.get("discounts") or []
+    first = discount_ids[0] if discount_ids else None
+    found = resolve(first) if isinstance(first, str) else first
+    if isinstance(found, dict) and found.get("deleted"):
+        found = {key: value for key, value in found.items() if key != "deleted"}
+    return found
+
+
 @change(BASIL, "subscription", description="Periods moved from the subscription to its items; `discount` "
         "became `discounts`.")
 def subscription_periods_on_subscription(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
@@ -93,9 +104,7 @@ def subscription_periods_on_subscription(obj: dict[str, Any], resolve: Resolver)
     if items:
         obj["current_period_start"] = min(item.get("current_period_start", 0) for item in items)
         obj["current_period_end"] = max(item.get("current_period_end", 0) for item in items)
-    discount_ids = obj.get("discounts") or []
-    first = discount_ids[0] if discount_ids else None
-    obj["discount"] = resolve(first) if isinstance(first, str) else first
+    obj["discount"] = _first_discount(obj, resolve)
     return obj
 
 
@@ -115,9 +124,7 @@ def invoice_parent_to_links(obj: dict[str, Any], resolve: Resolver) -> dict[str,
         (intent or {}).get("latest_charge")
     obj["paid"] = obj.get("status") == "paid"
     obj["paid_out_of_band"] = obj.get("status") == "paid" and intent_id is None and obj.get("amount_paid", 0) > 0
-    discount_ids = obj.get("discounts") or []
-    first = discount_ids[0] if discount_ids else None
-    obj["discount"] = resolve(first) if isinstance(first, str) else first
+    obj["discount"] = _first_discount(obj, resolve)
     taxes = obj.get("total_taxes") or []
     obj["tax"] = sum(t["amount"] for t in taxes) if taxes else None
     obj["total_tax_amounts"] = [_tax_amount(t) for t in taxes]
@@ -147,9 +154,11 @@ def line_item_links(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]:
     obj["type"] = "invoiceitem" if is_item else "subscription"
     obj["proration"] = bool(details.get("proration"))
     obj["proration_details"] = {"credited_items": (details.get("proration_details") or {}).get("credited_items")}
+    # Both links are optional and never null in the older shape: left out when there is none.
     if details.get("invoice_item"):
         obj["invoice_item"] = details["invoice_item"]
-    obj["subscription_item"] = (sub_details or {}).get("subscription_item")
+    if (sub_details or {}).get("subscription_item"):
+        obj["subscription_item"] = sub_details["subscription_item"]
     obj["subscription"] = details.get("subscription") or obj.get("subscription")
     price_id = ((pricing.get("price_details") or {}).get("price"))
     price = resolve(price_id) if isinstance(price_id, str) else price_id
@@ -170,7 +179,8 @@ def invoice_item_links(obj: dict[str, Any], resolve: Resolver) -> dict[str, Any]
     pricing = obj.pop("pricing", None) or {}
     details = parent.get("subscription_details") or {}
     obj["subscription"] = details.get("subscription")
-    obj["subscription_item"] = details.get("subscription_item")
+    if details.get("subscription_item"):  # optional and never null in the older shape
+        obj["subscription_item"] = details["subscription_item"]
     price_id = (pricing.get("price_details") or {}).get("price")
     price = resolve(price_id) if isinstance(price_id, str) else price_id
     obj["price"] = price

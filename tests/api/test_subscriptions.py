@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 import stripe
 
+from tests.conftest import LiveEmulator
 from tests.shape_oracle import assert_shape
 
 
@@ -654,3 +655,26 @@ def test_send_invoice_subscription_goes_past_due_after_due_date(client: stripe.S
     assert client.v1.events.list(params={"type": "invoice.overdue"}).data[0].data.object.id == renewal.id
     client.v1.invoices.pay(renewal.id, params={"paid_out_of_band": True})
     assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
+
+
+def test_pinned_client_reads_an_ended_discount_and_one_off_lines(client: stripe.StripeClient, emulator: LiveEmulator,
+                                                                api_key: str) -> None:
+    """For clients pinned to 2023-08-16, an invoice's single `discount` still shows a discount that has ended since
+    (the subscription's `once` coupon), and an invoice-item line has no `subscription_item` key rather than null."""
+    prices = setup_catalog(client, {"Pro": 5000})
+    product = client.v1.products.create(params={"name": "Setup"}).id
+    setup = client.v1.prices.create(params={"product": product, "currency": "usd", "unit_amount": 1000}).id
+    coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "once"})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Pro"]}], "discounts": [{"coupon": coupon.id}],
+        "add_invoice_items": [{"price": setup}]})
+    advance(client, clock, ts(2026, 4, 1, 2))
+    assert client.v1.subscriptions.retrieve(subscription.id).discounts == []  # the once coupon has ended
+    pinned = stripe.StripeClient(api_key, base_addresses={"api": emulator.url}, stripe_version="2023-08-16",
+                                 max_network_retries=0)
+    first = pinned.v1.invoices.retrieve(subscription.latest_invoice).to_dict()
+    assert_shape(first, version="2023-08-16")
+    assert first["discount"]["coupon"]["id"] == coupon.id and "deleted" not in first["discount"]
+    one_off = next(line for line in first["lines"]["data"] if line["type"] == "invoiceitem")
+    assert one_off["amount"] == 1000 and "subscription_item" not in one_off
