@@ -152,17 +152,24 @@ def create_top_level(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/tax_ids`: owner[type]=customer (+owner[customer]) or self (the default: the account's own
     tax ID, which emits no event: Stripe has no event type for it). Connect owners (account, application)
     are refused."""
+    customer = _owner_customer(ctx, params)
+    if customer is not None:
+        ctx = ctx.on_clock(customer.get("test_clock"))
+    return _store_and_verify(ctx, _build(ctx, params, customer["id"] if customer else None, ""))
+
+
+def _owner_customer(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The customer `owner` names on `/v1/tax_ids` (owner[type]=customer), None for the account itself
+    (owner[type]=self, the default); Connect owners are refused."""
     owner = params.get("owner") or {"type": "self"}
     if owner["type"] in CONNECT_OWNERS:
         raise InvalidRequestError(f"stripe-portal-emulator does not emulate Connect: owner[type]={owner['type']} "
                                   "is not supported.", param="owner[type]")
-    if owner["type"] == "customer":
-        if not owner.get("customer"):
-            raise missing_param("owner[customer]")
-        customer = common.require(ctx, "customer", owner["customer"], param="owner[customer]")
-        ctx = ctx.on_clock(customer.get("test_clock"))
-        return _store_and_verify(ctx, _build(ctx, params, customer["id"], ""))
-    return _store_and_verify(ctx, _build(ctx, params, None, ""))
+    if owner["type"] != "customer":
+        return None
+    if not owner.get("customer"):
+        raise missing_param("owner[customer]")
+    return common.require(ctx, "customer", owner["customer"], param="owner[customer]")
 
 
 def require(ctx: Ctx, tax_id: str, customer_id: str | None = None) -> dict[str, Any]:
@@ -187,14 +194,7 @@ def list_(ctx: Ctx, params: dict[str, Any], customer_id: str | None = None) -> d
         common.require(ctx, "customer", customer_id)
         return common.list_objects(ctx, OBJECT, params, f"/v1/customers/{customer_id}/tax_ids",
                                    where="customer = ?", args=(customer_id,))
-    owner = params.get("owner") or {"type": "self"}
-    if owner["type"] in CONNECT_OWNERS:
-        raise InvalidRequestError(f"stripe-portal-emulator does not emulate Connect: owner[type]={owner['type']} "
-                                  "is not supported.", param="owner[type]")
-    if owner["type"] == "customer":
-        if not owner.get("customer"):
-            raise missing_param("owner[customer]")
-        common.require(ctx, "customer", owner["customer"], param="owner[customer]")
-        return common.list_objects(ctx, OBJECT, params, "/v1/tax_ids", where="customer = ?",
-                                   args=(owner["customer"],))
+    customer = _owner_customer(ctx, params)
+    if customer is not None:
+        return common.list_objects(ctx, OBJECT, params, "/v1/tax_ids", where="customer = ?", args=(customer["id"],))
     return common.list_objects(ctx, OBJECT, params, "/v1/tax_ids", where="customer IS NULL")
