@@ -6,13 +6,12 @@ stored or logged: only the PaymentMethod (last4, fingerprint) keeps a trace of t
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Response, redirect, request, url_for
 
 from emulator.context import Ctx
 from emulator.errors import CardError, StripeError
-from emulator.portal.pages import _finish, _render, _run, bp, translator
+from emulator.portal.pages import _finish, _render, _run, _show_message, bp, translator
 from emulator.resources import portal_billing
 
 # Which form field a Stripe error's `param` belongs to.
@@ -21,8 +20,7 @@ _CARD_FIELDS = {"card[number]": "number", "card[exp_month]": "expiry", "card[exp
 
 
 def _home(token: str, message: str) -> Response:
-    target = url_for("portal.home", token=token)
-    return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
+    return _show_message("portal.home", token, message)
 
 
 def _paid_note(ctx: Ctx, session: dict[str, Any], result: dict[str, Any]) -> str:
@@ -203,9 +201,8 @@ def add_tax_id(token: str) -> Response:
             if error.http_status != 400:
                 raise
             return _billing_page(ctx, session, token, error=error.message, error_field="tax_id", status=400)
-        target = url_for("portal.billing", token=token)
         message = translator(ctx, session).text("msg.tax_id_added", value=tax_id["value"])
-        return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
+        return _show_message("portal.billing", token, message)
 
     return _run(token, act, form=True, page="billing")
 
@@ -214,8 +211,7 @@ def add_tax_id(token: str) -> Response:
 def delete_tax_id(token: str, tax_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         removed = portal_billing.delete_tax_id(ctx, session, tax_id)
-        target = url_for("portal.billing", token=token)
         message = translator(ctx, session).text("msg.tax_id_removed", value=removed["value"])
-        return redirect(f"{target}?{urlencode({'message': message})}", code=303)  # type: ignore[return-value]
+        return _show_message("portal.billing", token, message)
 
     return _run(token, act, form=True, page="billing")

@@ -117,6 +117,11 @@ def _see_other(url: str) -> Response:
     return redirect(url, code=303)  # type: ignore[return-value]
 
 
+def _show_message(endpoint: str, token: str, message: str) -> Response:
+    """After a form: back to a portal page (`portal.home`, `portal.billing`) showing the outcome."""
+    return _see_other(f"{url_for(endpoint, token=token)}?{urlencode({'message': message})}")
+
+
 def _gate(ctx: Ctx, session: dict[str, Any], token: str, page: str, subscription_id: str | None = None
           ) -> Response | None:
     """None when the page is reachable; else where a deep-link session goes instead: the flow's own page
@@ -144,7 +149,7 @@ def _finish(ctx: Ctx, session: dict[str, Any], token: str, message: str) -> Resp
     if session.get("flow") and portal_flows.completion(ctx, session) is None:
         if portal_flows.complete(ctx, session, message)["type"] != "portal_homepage":
             return _after_completion(session, token)
-    return _see_other(f"{url_for('portal.home', token=token)}?{urlencode({'message': message})}")
+    return _show_message("portal.home", token, message)
 
 
 def _product_name(ctx: Ctx, subscription: dict[str, Any]) -> str:
