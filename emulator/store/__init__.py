@@ -17,6 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -79,6 +80,27 @@ def forget_connections() -> None:
     _migrated.clear()
 
 
+@dataclass
+class _Seen:
+    """What a transaction knows beyond the database: rows read or written (kept until it ends: nobody else
+    can write meanwhile), their parsed documents, and the objects it created with their owners and timers."""
+
+    rows: dict[tuple[str, str], tuple[str, int, bytes] | None] = field(default_factory=dict)
+    parsed: dict[tuple[str, str], tuple[bytes, dict[str, Any]]] = field(default_factory=dict)
+    # An owner created in this transaction can only own objects created in it too: these lists answer owner
+    # queries about it without the database.
+    created: set[tuple[str, str]] = field(default_factory=set)
+    created_by_owner: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)
+    owner_of: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Per object created in this transaction: how many timers of each kind it has (see may_have_timer).
+    new_object_timers: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+
+    def copy(self) -> "_Seen":
+        return _Seen(dict(self.rows), dict(self.parsed), set(self.created),
+                     {key: list(ids) for key, ids in self.created_by_owner.items()}, dict(self.owner_of),
+                     {key: dict(kinds) for key, kinds in self.new_object_timers.items()})
+
+
 class Store:
     """Typed access to one database connection. Every method is scoped by account id."""
 
@@ -86,22 +108,13 @@ class Store:
         self.conn = conn
         self._depth = 0
         self._after_commit: dict[str, tuple[Any, Any]] = {}
-        # Inside a transaction nobody else can write (BEGIN IMMEDIATE), so rows read once are kept until it
-        # ends; every write through this class updates the cache. `memo` holds other per-transaction facts.
-        self._rows: dict[tuple[str, str], tuple[str, int, bytes] | None] = {}
+        # Every write through this class updates `_seen`; `memo` holds other per-transaction facts.
+        self._seen = _Seen()
         self.memo: dict[str, Any] = {}
         # Held-back writes: (account, id) -> [is_insert, object, created, customer, owner, data], in first-write
         # order so inserts keep their creation order (seq); event rows in emission order.
         self._pending_objects: dict[tuple[str, str], list[Any]] = {}
         self._pending_types: set[str] = set()
-        self._parsed: dict[tuple[str, str], tuple[bytes, dict[str, Any]]] = {}
-        # Objects created in this transaction, and by (account, type, owner): an owner created in this
-        # transaction can only own objects created in it too, so those lists answer owner queries.
-        self._created: set[tuple[str, str]] = set()
-        self._created_by_owner: dict[tuple[str, str, str], list[str]] = {}
-        self._owner_of: dict[tuple[str, str], str] = {}
-        # For objects created in this transaction: how many timers of each kind they have (see may_have_timer).
-        self._new_object_timers: dict[tuple[str, str], dict[str, int]] = {}
         self._pending_events: list[list[Any]] = []
         self._discarding = 0  # inside discarded(): nothing done will be kept
 
@@ -155,18 +168,13 @@ class Store:
         return self._discarding > 0
 
     def _verify_shared(self, keys: Iterable[tuple[str, str]] | None = None) -> None:
-        for key in keys if keys is not None else list(self._parsed):
-            shared = self._parsed.get(key)
+        for key in keys if keys is not None else list(self._seen.parsed):
+            shared = self._seen.parsed.get(key)
             if shared is not None and orjson.dumps(shared[1]) != shared[0]:
                 raise AssertionError(f"a nested value of {key[1]} was changed in place")
 
     def _forget(self) -> None:
-        self._created.clear()
-        self._created_by_owner.clear()
-        self._owner_of.clear()
-        self._new_object_timers.clear()
-        self._parsed.clear()
-        self._rows.clear()
+        self._seen = _Seen()
         self.memo.clear()
         self._pending_objects.clear()
         self._pending_types.clear()
@@ -221,10 +229,7 @@ class Store:
         """Run work inside a savepoint that is always rolled back (previews compute with the real code)."""
         self.flush()
         self._discarding += 1
-        rows, parsed = dict(self._rows), dict(self._parsed)
-        created, owner_of = set(self._created), dict(self._owner_of)
-        by_owner = {key: list(ids) for key, ids in self._created_by_owner.items()}
-        new_object_timers = {key: dict(kinds) for key, kinds in self._new_object_timers.items()}
+        seen = self._seen.copy()
         self.conn.execute("SAVEPOINT discarded")
         try:
             yield
@@ -235,22 +240,20 @@ class Store:
             self._forget()
             if self._depth:
                 # What was read or created before the savepoint is still true after rolling it back.
-                self._rows, self._parsed = rows, parsed
-                self._created, self._created_by_owner, self._owner_of = created, by_owner, owner_of
-                self._new_object_timers = new_object_timers
+                self._seen = seen
 
     # -- objects ------------------------------------------------------------------------------
     def get(self, account: str, object_id: str, object_type: str | None = None) -> dict[str, Any] | None:
         """The stored object, or None. A deleted object is returned as Stripe's {id, object, deleted}."""
         key = (account, object_id)
-        if self._depth and key in self._rows:
-            row = self._rows[key]
+        if self._depth and key in self._seen.rows:
+            row = self._seen.rows[key]
         else:
             row = self.conn.execute(
                 "SELECT object, deleted, data FROM objects WHERE account = ? AND id = ?", (account, object_id)
             ).fetchone()
             if self._depth:
-                self._rows[key] = row
+                self._seen.rows[key] = row
         if row is None or (object_type is not None and row[0] != object_type):
             return None
         if not self._depth:
@@ -258,10 +261,10 @@ class Store:
         else:
             # Within a transaction the parsed document is kept and each caller gets a shallow copy:
             # resources replace nested values ({**old, ...}) rather than changing them in place.
-            shared = self._parsed.get(key)
+            shared = self._seen.parsed.get(key)
             if shared is None or shared[0] is not row[2]:
                 shared = (row[2], orjson.loads(row[2]))
-                self._parsed[key] = shared
+                self._seen.parsed[key] = shared
             elif VERIFY_SHARED:
                 self._verify_shared((key,))
             obj = dict(shared[1])
@@ -274,13 +277,13 @@ class Store:
         data = orjson.dumps(obj)
         key = (account, obj["id"])
         if self._depth:
-            if key in self._pending_objects or self._rows.get(key) is not None:
+            if key in self._pending_objects or self._seen.rows.get(key) is not None:
                 raise sqlite3.IntegrityError(f"UNIQUE constraint failed: objects.account, objects.id ({obj['id']})")
             self._pending_objects[key] = [True, obj["object"], obj.get("created", 0), customer, owner, data]
             self._pending_types.add(obj["object"])
-            self._rows[key] = (obj["object"], 0, data)
-            self._parsed[key] = (data, dict(obj))
-            self._created.add(key)
+            self._seen.rows[key] = (obj["object"], 0, data)
+            self._seen.parsed[key] = (data, dict(obj))
+            self._seen.created.add(key)
             if owner is not None:
                 self._note_owner(key, obj["object"], owner)
             return data
@@ -315,9 +318,9 @@ class Store:
                     pending[3] = customer
                 if owner is not None:
                     pending[4] = owner
-            cached = self._rows.get(key)
-            self._rows[key] = (obj["object"], cached[1] if cached else 0, data)
-            self._parsed[key] = (data, dict(obj))
+            cached = self._seen.rows.get(key)
+            self._seen.rows[key] = (obj["object"], cached[1] if cached else 0, data)
+            self._seen.parsed[key] = (data, dict(obj))
             if owner is not None:
                 self._note_owner(key, obj["object"], owner)
             return data
@@ -333,12 +336,12 @@ class Store:
         self.flush()
         self.conn.execute("UPDATE objects SET deleted = 1, data = ? WHERE account = ? AND id = ?",
                           (orjson.dumps(obj), account, obj["id"]))
-        self._rows.pop((account, obj["id"]), None)
+        self._seen.rows.pop((account, obj["id"]), None)
 
     def remove(self, account: str, object_id: str) -> None:
         self.flush()
         self.conn.execute("DELETE FROM objects WHERE account = ? AND id = ?", (account, object_id))
-        self._rows.pop((account, object_id), None)
+        self._seen.rows.pop((account, object_id), None)
 
     def seq_of(self, account: str, object_id: str) -> int | None:
         self.flush()
@@ -379,18 +382,18 @@ class Store:
         """False only when the object was created in this transaction and no timer of `kind` (any kind for
         None) was planned for it since: cancelling then needs no query."""
         key = (account, object_id)
-        if not self._depth or key not in self._created:
+        if not self._depth or key not in self._seen.created:
             return True
-        kinds = self._new_object_timers.get(key, {})
+        kinds = self._seen.new_object_timers.get(key, {})
         return any(kinds.values()) if kind is None else kinds.get(kind, 0) > 0
 
     def note_timers(self, account: str, object_id: str, kind: str | None, change: int) -> None:
         """Count timers planned (+1), run (-1) or cancelled (reset, `change=0`) for an object created in this
         transaction (other objects are not tracked)."""
         key = (account, object_id)
-        if not self._depth or key not in self._created:
+        if not self._depth or key not in self._seen.created:
             return
-        kinds = self._new_object_timers.setdefault(key, {})
+        kinds = self._seen.new_object_timers.setdefault(key, {})
         if change == 0:
             if kind is None:
                 kinds.clear()
@@ -400,19 +403,19 @@ class Store:
             kinds[kind or ""] = max(0, kinds.get(kind or "", 0) + change)
 
     def _note_owner(self, key: tuple[str, str], object_type: str, owner: str) -> None:
-        if self._owner_of.get(key) != owner:
-            self._owner_of[key] = owner
-            self._created_by_owner.setdefault((key[0], object_type, owner), []).append(key[1])
+        if self._seen.owner_of.get(key) != owner:
+            self._seen.owner_of[key] = owner
+            self._seen.created_by_owner.setdefault((key[0], object_type, owner), []).append(key[1])
 
     def select_owned(self, account: str, object_type: str, owner: str, *,
                      limit: int | None = None) -> list[dict[str, Any]]:
         """Objects of one type whose `owner` column is `owner`, newest first. For an owner created in this
         transaction the answer comes from memory (no query, no flush of held-back writes)."""
-        if not (self._depth and (account, owner) in self._created):
+        if not (self._depth and (account, owner) in self._seen.created):
             return self.select(account, object_type, where="owner = ?", args=(owner,), limit=limit)
         found = []
-        for object_id in reversed(self._created_by_owner.get((account, object_type, owner), ())):
-            if self._owner_of.get((account, object_id)) != owner:
+        for object_id in reversed(self._seen.created_by_owner.get((account, object_type, owner), ())):
+            if self._seen.owner_of.get((account, object_id)) != owner:
                 continue  # moved to another owner since
             obj = self.get(account, object_id, object_type)
             if obj is not None and not obj.get("deleted"):
