@@ -27,7 +27,7 @@ import orjson
 from emulator import clock, events
 from emulator.context import Ctx
 from emulator.store import Store
-from emulator.timers import next_due, pop_due
+from emulator.timers import begin_batch, next_due
 
 log = logging.getLogger("emulator.engine")
 
@@ -57,23 +57,25 @@ def run_until(ctx: Ctx, until: int, *, test_clock: str | None = None,
     ctx.memo.pop("no_webhook_endpoints", None)
     while True:
         with store.transaction():
-            batch = 0
-            while batch < BATCH:
-                row = pop_due(store, ctx.account_id, test_clock, until)
+            batch = begin_batch(store, ctx.account_id, test_clock, until, BATCH)
+            count = 0
+            while count < BATCH:
+                row = batch.pop()
                 if row is None:
                     break
-                _timer_id, due_at, kind, object_id, payload = row
+                due_at, _timer_id, kind, object_id, payload = row
                 store.note_timers(ctx.account_id, object_id, kind, -1)
                 fn = HANDLERS.get(kind)
                 if fn is None:
                     log.warning("no handler for timer kind %s (object %s); dropped", kind, object_id)
                 else:
                     fn(ctx.at(due_at), object_id, orjson.loads(payload) if payload else {})
-                batch += 1
-        ran += batch
-        if progress is not None and batch:
+                count += 1
+            more = count == BATCH or batch.horizon is not None
+        ran += count
+        if progress is not None and count:
             progress(ran)
-        if batch < BATCH:
+        if not more:
             return ran
 
 

@@ -131,3 +131,42 @@ def test_idempotency_keys_are_pruned_after_their_ttl(app: Flask) -> None:
         assert engine.prune_idempotency_keys(store, 86400) == 1
         again = client.post("/v1/customers", data={"email": "a@example.com"}, headers=headers).get_json()
         assert again["id"] != first["id"]
+
+
+def _clock_history(app: Flask, batch_size: int, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, str]]:
+    """Three subscriptions renewing on different days of one test clock, advanced over two renewals with
+    `batch_size` transitions per transaction: the events in order (type, created, object)."""
+    monkeypatch.setattr(engine, "BATCH", batch_size)
+    client = app.test_client()
+    with freeze_time("2027-01-01 00:00:00"):
+        start = int(datetime(2027, 1, 1, tzinfo=timezone.utc).timestamp())
+        clock = post(client, "/v1/test_helpers/test_clocks", {"frozen_time": start})
+        product = post(client, "/v1/products", {"name": "Batches"})
+        price = post(client, "/v1/prices", {"product": product["id"], "currency": "usd", "unit_amount": 700,
+                                            "recurring[interval]": "month"})
+        for day in (0, 1, 2):
+            post(client, f"/v1/test_helpers/test_clocks/{clock['id']}/advance",
+                 {"frozen_time": start + day * 86400 + 3600})
+            customer = post(client, "/v1/customers", {"test_clock": clock["id"], "payment_method": "pm_card_visa",
+                                                      "invoice_settings[default_payment_method]": "pm_card_visa"})
+            post(client, "/v1/subscriptions", {"customer": customer["id"], "items[0][price]": price["id"]})
+        for target in (datetime(2027, 2, 10, tzinfo=timezone.utc), datetime(2027, 3, 5, tzinfo=timezone.utc)):
+            post(client, f"/v1/test_helpers/test_clocks/{clock['id']}/advance", {"frozen_time": int(target.timestamp())})
+        events = get(client, "/v1/events", limit=100)["data"]
+    return [(event["type"], event["created"], event["data"]["object"]["object"]) for event in reversed(events)]
+
+
+def test_small_batches_run_the_same_transitions_in_the_same_order(tmp_path: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine loads at most BATCH due timers per transaction: timers planned during a batch (the
+    finalization an hour after a renewal) still run in time order with those left for the next batch."""
+    histories = []
+    for batch_size in (500, 2, 3):
+        application = create_app({"DATABASE": str(tmp_path / f"batch{batch_size}.sqlite3"),
+                                  "WEBHOOK_DELIVERY": "off", "SCHEDULER": False})
+        histories.append(_clock_history(application, batch_size, monkeypatch))
+        store_module.forget_connections()
+    renewals = [h for h in histories[0] if h[0] == "invoice.paid"]
+    assert len(renewals) == 3 + 3 * 2  # the first invoices, then two monthly renewals each
+    assert [h[1] for h in histories[0]] == sorted(h[1] for h in histories[0])
+    assert histories[1] == histories[0] and histories[2] == histories[0]

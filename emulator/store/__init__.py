@@ -117,6 +117,8 @@ class Store:
         self._pending_types: set[str] = set()
         self._pending_events: list[list[Any]] = []
         self._discarding = 0  # inside discarded(): nothing done will be kept
+        # The engine's batch of timers (emulator.timers.DueBatch) while it runs transitions; written by flush().
+        self.timer_batch: Any = None
 
     def after_commit(self, callback: Any, *, key: str, arg: Any = None) -> None:
         """Run `callback(arg)` once after the current transaction commits (dropped on rollback)."""
@@ -175,6 +177,7 @@ class Store:
 
     def _forget(self) -> None:
         self._seen = _Seen()
+        self.timer_batch = None
         self.memo.clear()
         self._pending_objects.clear()
         self._pending_types.clear()
@@ -202,6 +205,8 @@ class Store:
             self.conn.executemany(
                 "INSERT INTO events (account, id, type, created, object_id, request_id, idempotency_key, object, "
                 "previous_attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        if self.timer_batch is not None:
+            self.timer_batch.write()
 
     def _flush_for(self, object_type: str) -> None:
         """Before a query of one object type: only held-back objects of that type could change its answer."""
@@ -229,7 +234,7 @@ class Store:
         """Run work inside a savepoint that is always rolled back (previews compute with the real code)."""
         self.flush()
         self._discarding += 1
-        seen = self._seen.copy()
+        seen, timer_batch = self._seen.copy(), self.timer_batch
         self.conn.execute("SAVEPOINT discarded")
         try:
             yield
@@ -240,7 +245,7 @@ class Store:
             self._forget()
             if self._depth:
                 # What was read or created before the savepoint is still true after rolling it back.
-                self._seen = seen
+                self._seen, self.timer_batch = seen, timer_batch
 
     # -- objects ------------------------------------------------------------------------------
     def get(self, account: str, object_id: str, object_type: str | None = None) -> dict[str, Any] | None:
@@ -436,4 +441,6 @@ class Store:
         """Run one SQL statement; held-back writes go first when it touches objects or events."""
         if (self._pending_objects or self._pending_events) and ("objects" in sql or "events" in sql):
             self.flush()
+        if self.timer_batch is not None and "timers" in sql:
+            self.timer_batch.write()
         return self.conn.execute(sql, args)
