@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -54,7 +55,9 @@ class Ctx:
 
     def at(self, moment: int) -> "Ctx":
         """A copy of this context living at `moment` (no request: events get request id null)."""
-        return replace(self, frozen_now=moment, request_id=None, idempotency_key=None)
+        moved = copy.copy(self)  # dataclasses.replace re-runs __init__: several times slower, once per transition
+        moved.frozen_now, moved.request_id, moved.idempotency_key = moment, None, None
+        return moved
 
     def on_clock(self, test_clock: str | None) -> "Ctx":
         """This request's context living at the test clock's frozen time (objects of customers on a clock

@@ -26,13 +26,22 @@ def emit(ctx: Ctx, event_type: str, obj: dict[str, Any], *, previous_attributes:
     ctx.store.add_event([ctx.account_id, event_id, event_type, created if created is not None else ctx.now(),
                          obj["id"], ctx.request_id, ctx.idempotency_key,
                          snapshots.pack(object_bytes or orjson.dumps(obj)),
-                         orjson.dumps(previous_attributes) if previous_attributes is not None else None])
+                         _pack_previous(previous_attributes)])
     for listener in _listeners:
         listener(ctx, event_id, event_type)
     return event_id
 
 
 _listeners: list[Any] = []
+# previous_attributes holding a whole list (a subscription's items) are worth compressing; short ones are not.
+COMPRESS_PREVIOUS_FROM = 256
+
+
+def _pack_previous(previous_attributes: dict[str, Any] | None) -> bytes | None:
+    if previous_attributes is None:
+        return None
+    data = orjson.dumps(previous_attributes)
+    return snapshots.pack(data) if len(data) >= COMPRESS_PREVIOUS_FROM else data
 
 
 def on_event(listener: Any) -> Any:
@@ -73,7 +82,7 @@ def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:
     event_id, event_type, created, request_id, idempotency_key, object_bytes, previous, pending = row
     data: dict[str, Any] = {"object": orjson.loads(snapshots.unpack(object_bytes))}
     if previous is not None:
-        data["previous_attributes"] = orjson.loads(previous)
+        data["previous_attributes"] = orjson.loads(snapshots.unpack(previous))
     return {
         "id": event_id,
         "object": "event",

@@ -36,6 +36,8 @@ def create(ctx: Ctx, obj: dict[str, Any], *, customer: str | None = None, owner:
 def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str | None = None,
          customer: str | None = None, owner: str | None = None, created: int | None = None) -> dict[str, Any]:
     """Persist `after` and, when anything changed, record `<type>.updated` with previous_attributes."""
+    if customer is not None and before.get("customer") == customer:
+        customer = None  # the customer column already holds it (rewriting it would rewrite its index entry)
     data = ctx.store.update(ctx.account_id, after, customer=customer, owner=owner)
     if ctx.store.discarding:
         return after

@@ -56,8 +56,8 @@ def endpoints_for(ctx: Ctx, event_type: str) -> list[str]:
 
 @events.on_event
 def queue_deliveries(ctx: Ctx, event_id: str, event_type: str) -> None:
-    now = clock.wall_now_float()
     for endpoint_id in endpoints_for(ctx, event_type):
+        now = clock.wall_now_float()
         ctx.store.execute(
             "INSERT INTO webhook_deliveries (account, event, endpoint, status, attempts, next_attempt_at, created) "
             "VALUES (?, ?, ?, 'pending', 0, ?, ?)", (ctx.account_id, event_id, endpoint_id, now, now))
