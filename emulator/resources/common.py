@@ -39,7 +39,7 @@ def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str 
     if customer is not None and before.get("customer") == customer:
         customer = None  # the customer column already holds it (rewriting it would rewrite its index entry)
     data = ctx.store.update(ctx.account_id, after, customer=customer, owner=owner)
-    if ctx.store.discarding:
+    if ctx.store.discarding or event == "":
         return after
     changed = events.previous_attributes(before, after)
     if changed and event != "":
