@@ -29,6 +29,7 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
     assert "emulator/spec/params.json" in names
     assert "emulator/spec/events.zdict" in names  # without it event snapshots would be stored uncompressed
     assert "emulator/fixtures/demo.json" in names
+    assert "emulator/portal/locales/de.json" in names  # the portal's translations
     assert "emulator/templates/__init__.py" in names
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -21,7 +21,10 @@ from emulator.store import Store
 
 LOGIN_CSRF_COOKIE = "portal_login_csrf"
 PREFILL_PARAM = "prefilled_email"  # the name is unconfirmed (Stripe documents a prefill parameter)
-INVALID_EMAIL = "Enter a valid email address."
+# Inline errors are message keys, shown in the page's language.
+INVALID_EMAIL = "login.invalid_email"
+FORM_EXPIRED = "login.form_expired"
+FORM_EXPIRED_CODE = "login.form_expired_code"
 CODE_FACTS = {"code_digits": portal_login.CODE_DIGITS, "code_minutes": portal_login.CODE_TTL_SECONDS // 60}
 
 
@@ -96,7 +99,7 @@ def login_send(login_id: str) -> Response:
     typed = request.form.get("email", "")
     if not _login_csrf_ok():
         return _login_form(ctx, configuration, login_id, email=typed.strip(), status=403,
-                           error="This form has expired. Try again.")
+                           error=FORM_EXPIRED)
     email = portal_login.normalize_email(typed)
     if email is None:
         return _login_form(ctx, configuration, login_id, email=typed.strip(), error=INVALID_EMAIL, status=400)
@@ -114,7 +117,7 @@ def login_verify(login_id: str) -> Response:
     email, code_token = request.form.get("email", ""), request.form.get("token", "")
     if not _login_csrf_ok():
         return _code_page(ctx, configuration, login_id, email=email, code_token=code_token, status=403,
-                          error="This form has expired. Request a new code.")
+                          error=FORM_EXPIRED_CODE)
     with ctx.store.transaction():
         found, error = portal_login.verify(ctx, code_token, request.form.get("code", ""),
                                            purpose=portal_login.LOGIN_PAGE, configuration_id=configuration["id"])
@@ -141,7 +144,7 @@ def _recovery(token: str, act: Any) -> Response:
             return _render("portal/expired.html", ctx, session, token, status=410, recovery=False)
         if not sessions.check_csrf(ctx, session_id, request.form.get("csrf_token", "")):
             return _render("portal/expired.html", ctx, session, token, status=403, recovery=True,
-                           recover_error="This form has expired. Try again.")
+                           recover_error=FORM_EXPIRED)
         result: Response = act(ctx, session)
         return result
 

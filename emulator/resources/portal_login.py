@@ -33,9 +33,10 @@ CODE_DIGITS = 6
 LOGIN_PAGE = "login_page"
 SESSION_RECOVERY = "session_recovery"
 
-WRONG_CODE = "That code isn't right. Check the code in your email and try again."
-EXPIRED_CODE = "This code has expired. Request a new code."
-LOCKED_CODE = "Too many attempts. Request a new code."
+# The verification's refusals, as keys of the portal's message catalogue (shown in the page's language).
+WRONG_CODE = "login.wrong_code"
+EXPIRED_CODE = "login.expired_code"
+LOCKED_CODE = "login.locked_code"
 
 
 def find_login_page(store: Store, login_id: str) -> tuple[str, str] | None:
