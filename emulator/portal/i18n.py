@@ -2,8 +2,9 @@
 one catalogue) and its money, dates and billing intervals (Babel, CLDR rules).
 
 Stripe's order: the session's `locale`; blank or `auto` → the customer's `preferred_locales[0]`, then the
-browser's language (Accept-Language), then English. Texts exist for the catalogue's languages; a locale
-without them (Stripe shows 40 languages) is shown entirely in English, amounts and dates included."""
+browser's language (Accept-Language), then English. Every locale Stripe's portal offers has texts (regional
+variants read their language's catalogue); any other language is shown entirely in English, amounts and dates
+included."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from datetime import datetime, timezone
 from typing import Any
 
 from babel.dates import format_date
+from babel.numbers import format_percent
 from markupsafe import Markup
 
 from emulator.billing.money import format_amount
 from emulator.portal.messages import MESSAGES
 
-# Locales whose texts are another catalogue's (regional English reads en-GB; Latin-American Spanish reads es).
+# Locales whose texts are another catalogue's (regional English reads en-GB; Latin-American Spanish reads es;
+# Hong Kong reads Traditional Chinese; browsers' `no` and `tl` are Bokmål and Filipino).
 TEXT_ALIASES = {"en-AU": "en-GB", "en-IE": "en-GB", "en-IN": "en-GB", "en-NZ": "en-GB", "en-SG": "en-GB",
-                "en-CA": "en", "en-US": "en", "es-419": "es", "fr-CA": "fr", "de-AT": "de", "de-CH": "de"}
+                "en-CA": "en", "en-US": "en", "es-419": "es", "fr-CA": "fr", "de-AT": "de", "de-CH": "de",
+                "zh-HK": "zh-TW", "zh-MO": "zh-TW", "zh-Hant": "zh-TW", "zh-Hans": "zh", "no": "nb", "tl": "fil"}
 
 
 def texts_for(tag: str | None) -> str | None:
@@ -71,6 +75,19 @@ class Translator:
         if value is None:
             return ""
         return format_date(datetime.fromtimestamp(value, timezone.utc).date(), format="long", locale=self.babel)
+
+    def coupon_terms(self, terms: Any) -> str:
+        """A coupon's terms (emulator.resources.portal_updates.CouponTerms): "25% off for 3 months",
+        "25 % de réduction pendant 3 mois", "$5.00 off once"."""
+        if terms.percent_off is not None:
+            percent = format_percent(terms.percent_off / 100, locale=self.babel, decimal_quantization=False)
+            off = self.text("coupon.percent_off", percent=percent)
+        else:
+            off = self.text("coupon.amount_off", amount=self.money(terms.amount_off, terms.currency))
+        if terms.duration == "repeating":
+            return self.text("coupon.months.one" if terms.months == 1 else "coupon.months.other", off=off,
+                             months=terms.months)
+        return self.text("coupon.once" if terms.duration == "once" else "coupon.forever", off=off)
 
     def interval(self, recurring: dict[str, Any]) -> str:
         """"per month", "every 3 months"."""

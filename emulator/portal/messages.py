@@ -156,6 +156,13 @@ EN: dict[str, str] = {
     "msg.paid_many": " Your {count} overdue invoices were paid.",
     "msg.paid_failed": " The payment of your overdue invoice failed; update your payment method again.",
     # billing intervals
+    # a coupon's terms: {off} is the percent_off or amount_off text
+    "coupon.percent_off": "{percent} off",
+    "coupon.amount_off": "{amount} off",
+    "coupon.once": "{off} once",
+    "coupon.forever": "{off} forever",
+    "coupon.months.one": "{off} for {months} month",
+    "coupon.months.other": "{off} for {months} months",
     "interval.day.one": "per day",
     "interval.day.other": "every {count} days",
     "interval.week.one": "per week",

@@ -76,6 +76,7 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
                            theme=branding.theme(ctx, business), session_account=ctx.account_id,
                            csrf_token=sessions.csrf_token(ctx, session["id"]),
                            money=lang.money, date=lang.date, interval=lang.interval, t=lang.t, hook=i18n.hook,
+                           coupon_terms=lang.coupon_terms,
                            hook_link=i18n.hook_link,
                            html_lang=lang.html_lang, **values)
     return Response(body, status=status, mimetype="text/html")
@@ -285,8 +286,10 @@ def accept_offer(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_cancellations.accept_offer(ctx, session, subscription_id)
         applied = portal_updates.discount_views(ctx, result)[-1]
-        return _finish(ctx, session, token, translator(ctx, session).text(
-            "msg.offer_applied", coupon=applied["name"], terms=applied["terms"], plan=_product_name(ctx, result)))
+        lang = translator(ctx, session)
+        return _finish(ctx, session, token, lang.text("msg.offer_applied", coupon=applied["name"],
+                                                      terms=lang.coupon_terms(applied["terms"]),
+                                                      plan=_product_name(ctx, result)))
 
     return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
 

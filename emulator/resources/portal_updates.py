@@ -24,10 +24,10 @@ change then bills.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
 from emulator.resources import (billing_portal_configurations as configurations, common, discounts, invoices,
@@ -161,21 +161,26 @@ def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
     return {"customer": customer, "configuration": configuration, "subscriptions": cards, "invoices": history}
 
 
-def coupon_terms(coupon: dict[str, Any], currency: str) -> str:
-    """`20% off for 3 months`, `$5.00 off once`, `10% off forever`."""
-    if coupon.get("percent_off") is not None:
-        percent = coupon["percent_off"]
-        off = f"{int(percent) if float(percent).is_integer() else percent}% off"
-    else:
-        amount, code = coupon["amount_off"], coupon["currency"]
+@dataclass(frozen=True)
+class CouponTerms:
+    """What a coupon takes off and for how long (`20% off for 3 months`, `$5.00 off once`, `10% off
+    forever`); the portal words it in the page's language (emulator.portal.i18n.Translator.coupon_terms)."""
+
+    percent_off: float | None
+    amount_off: int | None
+    currency: str | None
+    duration: str
+    months: int | None
+
+
+def coupon_terms(coupon: dict[str, Any], currency: str) -> CouponTerms:
+    """The coupon's terms for a subscription in `currency` (an amount_off coupon in the currency's option)."""
+    amount, code = coupon.get("amount_off"), coupon.get("currency")
+    if coupon.get("percent_off") is None:
         option = (coupon.get("currency_options") or {}).get(currency)
         if code != currency and option:
             amount, code = option["amount_off"], currency
-        off = f"{format_amount(amount, code)} off"
-    if coupon["duration"] == "repeating":
-        months = coupon["duration_in_months"]
-        return f"{off} for {months} month{'s' if months != 1 else ''}"
-    return f"{off} {'once' if coupon['duration'] == 'once' else 'forever'}"
+    return CouponTerms(coupon.get("percent_off"), amount, code, coupon["duration"], coupon.get("duration_in_months"))
 
 
 def discount_view(ctx: Ctx, spec: dict[str, Any], currency: str) -> dict[str, Any]:

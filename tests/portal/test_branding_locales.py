@@ -243,7 +243,7 @@ def test_auto_locale_uses_preferred_locales_then_the_browser(client: stripe.Stri
             (customer.id, "de-DE", {}, "Changer de forfait"),
             (customer.id, "ja-JP", {"locale": "es"}, "Cambiar de plan"),  # an explicit locale wins
             (bare.id, "de-DE", {"locale": "auto"}, "Tarif ändern"),  # then the browser's Accept-Language
-            (bare.id, "it-IT", {}, "Update plan"),  # no Italian texts: English
+            (bare.id, "is-IS", {}, "Update plan"),  # a language the portal does not offer: English
             (bare.id, "en-GB", {}, "Update plan")):
         context, tab = visit(customer_id, accept, **params)
         try:
@@ -267,5 +267,45 @@ def test_catalogue_languages_match_english() -> None:
     for language, texts in MESSAGES.items():
         assert set(texts) <= set(EN), language
         assert [key for key, text in texts.items() if fields(text) != fields(EN[key])] == [], language
-    for language in ("de", "fr", "es", "ja"):
-        assert set(MESSAGES[language]) == set(EN), language
+    for language in MESSAGES:
+        if "-" not in language or language in ("pt-BR", "zh-TW"):  # regional catalogues only override
+            assert set(MESSAGES[language]) == set(EN), language
+
+
+# The locales Stripe's portal offers (billing_portal.sessions.create `locale`, stripe-python 16).
+STRIPE_PORTAL_LOCALES = (
+    "bg", "cs", "da", "de", "el", "en", "en-AU", "en-CA", "en-GB", "en-IE", "en-IN", "en-NZ", "en-SG", "es",
+    "es-419", "et", "fi", "fil", "fr", "fr-CA", "hr", "hu", "id", "it", "ja", "ko", "lt", "lv", "ms", "mt", "nb",
+    "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sv", "th", "tr", "vi", "zh", "zh-HK", "zh-TW")
+
+
+def test_every_stripe_portal_locale_has_texts_and_formats() -> None:
+    """Each of Stripe's portal locales reads a catalogue of its own language and formats money and dates
+    with its CLDR rules; a language Stripe does not offer falls back to English."""
+    from emulator.portal.i18n import Translator, texts_for
+
+    for tag in STRIPE_PORTAL_LOCALES:
+        language = texts_for(tag)
+        assert language is not None and language.split("-")[0] == tag.split("-")[0], tag
+        translator = Translator(tag)
+        assert translator.html_lang == tag and translator.money(1000, "eur") and translator.date(1_800_000_000)
+    assert Translator("zh-HK").text("home.update_plan") == Translator("zh-TW").text("home.update_plan")
+    assert Translator("zh-HK").text("home.update_plan") != Translator("zh").text("home.update_plan")
+    assert Translator("pt-BR").language == "pt-BR" and Translator("pt-PT").language == "pt"
+    assert Translator("is").language == "en" and Translator("is").html_lang == "en"
+
+
+def test_coupon_terms_are_worded_in_the_page_language() -> None:
+    """A coupon's terms (home page, plan confirmation, retention offer) follow the page's language, with CLDR's
+    percent and money formats."""
+    from emulator.portal.i18n import Translator
+    from emulator.resources.portal_updates import CouponTerms
+
+    quarter = CouponTerms(25.0, None, None, "repeating", 3)
+    five_off = CouponTerms(None, 500, "eur", "once", None)
+    assert Translator("en").coupon_terms(quarter) == "25% off for 3 months"
+    assert Translator("en").coupon_terms(CouponTerms(12.5, None, None, "repeating", 1)) == "12.5% off for 1 month"
+    assert Translator("en").coupon_terms(five_off) == "€5.00 off once"
+    assert Translator("fr").coupon_terms(quarter) == "25\xa0% de réduction pendant 3 mois"
+    assert Translator("de").coupon_terms(five_off) == "5,00\xa0€ Rabatt einmalig"
+    assert Translator("ja").coupon_terms(CouponTerms(10.0, None, None, "forever", None)) == "10% オフ（無期限）"

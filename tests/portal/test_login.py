@@ -149,6 +149,35 @@ def test_login_page_unknown_email_wrong_expired_and_locked_codes(client: stripe.
     assert client.v1.events.list(params={"type": "billing_portal.session.created"}).data == []
 
 
+def test_login_page_speaks_the_browser_language(client: stripe.StripeClient, browser: Any, emulator: LiveEmulator,
+                                               api_key: str) -> None:
+    """The login page has no session to carry a locale: it follows Accept-Language (here French), errors and
+    the code screen included, and the portal it opens keeps that language."""
+    configuration = login_configuration(client)
+    customer = client.v1.customers.create(params={"email": EMAIL, "name": "Jo"})
+    subscribe(client, customer.id)
+    context = browser.new_context(locale="fr-FR")
+    try:
+        tab = context.new_page()
+        tab.goto(configuration.login_page.url)
+        assert tab.locator("html").get_attribute("lang") == "fr-FR"
+        assert tab.locator("h1").inner_text().startswith("Gérez votre facturation avec ")
+        tab.get_by_test_id("login-email").fill("pas une adresse")
+        tab.get_by_test_id("login-submit").click()
+        assert text(tab, "login-error") == "Saisissez une adresse e-mail valide."
+        tab.get_by_test_id("login-email").fill(EMAIL)
+        tab.get_by_test_id("login-submit").click()
+        assert tab.locator("h1").inner_text() == "Consultez vos e-mails"
+        assert text(tab, "login-code-email") == EMAIL
+        type_code(tab, "abcdef")
+        assert text(tab, "login-code-error").startswith("Ce code est incorrect.")
+        type_code(tab, sent_codes(emulator, api_key)[0]["code"])
+        # no card on file: the first invoice is still open
+        assert text(tab, "invoice-history-status") == "Ouverte" and tab.locator("html").get_attribute("lang") == "fr-FR"
+    finally:
+        context.close()
+
+
 def test_disabled_login_page_is_not_found(client: stripe.StripeClient, emulator: LiveEmulator) -> None:
     default = login_configuration(client)
     other = login_configuration(client)
