@@ -20,6 +20,9 @@ class StripeError(Exception):
     # True when the work done before the error is kept (a declined payment keeps its intent and charge):
     # the API commits the transaction, then answers with the error.
     persist = False
+    # A key of the portal's message catalogue when the portal words this error itself (see
+    # emulator.portal.i18n.Translator.refusal); None: the portal shows `message`.
+    message_key: str | None = None
 
     def __init__(
         self,

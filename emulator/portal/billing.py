@@ -96,11 +96,11 @@ def add_payment_method(token: str) -> Response:
             result = portal_billing.add_card(ctx, session, card, details, return_url)
         except CardError as error:
             # A declined card keeps its failed SetupIntent (committed with this request), as in Stripe.
-            return _card_page(ctx, session, token, error=error.message,
+            return _card_page(ctx, session, token, error=translator(ctx, session).refusal(error),
                               field=_CARD_FIELDS.get(error.param or "", "number"), status=402)
         except StripeError as error:
             if error.param and error.param.startswith("card"):
-                return _card_page(ctx, session, token, error=error.message,
+                return _card_page(ctx, session, token, error=translator(ctx, session).refusal(error),
                                   field=_CARD_FIELDS.get(error.param, "number"), status=400)
             raise
         if result["outcome"] == "requires_action":
@@ -117,7 +117,8 @@ def payment_method_return(token: str) -> Response:
         try:
             result = portal_billing.finish_setup(ctx, session, request.args.get("setup_intent", ""))
         except CardError as error:
-            return _card_page(ctx, session, token, error=error.message, field="number", status=402)
+            return _card_page(ctx, session, token, error=translator(ctx, session).refusal(error), field="number",
+                              status=402)
         return _finish(ctx, session, token, translator(ctx, session).text("msg.card_added", label=result["label"])
                        + _paid_note(ctx, session, result))
 

@@ -16,6 +16,7 @@ from babel.numbers import format_percent
 from markupsafe import Markup
 
 from emulator.billing.money import format_amount
+from emulator.errors import StripeError
 from emulator.portal.messages import MESSAGES
 
 # Locales whose texts are another catalogue's (regional English reads en-GB; Latin-American Spanish reads es;
@@ -23,6 +24,21 @@ from emulator.portal.messages import MESSAGES
 TEXT_ALIASES = {"en-AU": "en-GB", "en-IE": "en-GB", "en-IN": "en-GB", "en-NZ": "en-GB", "en-SG": "en-GB",
                 "en-CA": "en", "en-US": "en", "es-419": "es", "fr-CA": "fr", "de-AT": "de", "de-CH": "de",
                 "zh-HK": "zh-TW", "zh-MO": "zh-TW", "zh-Hant": "zh-TW", "zh-Hans": "zh", "no": "nb", "tl": "fil"}
+
+
+# Card errors shown in the page's language: by decline code first (a card_declined error says why), then by
+# error code. Other refusals keep the API's English message.
+CARD_ERROR_KEYS = {
+    "insufficient_funds": "decline.insufficient_funds", "card_velocity_exceeded": "decline.card_velocity_exceeded",
+    "card_declined": "decline.card_declined", "expired_card": "decline.expired_card",
+    "incorrect_cvc": "decline.incorrect_cvc", "processing_error": "decline.processing_error",
+    "authentication_required": "decline.authentication_required",
+    "payment_intent_authentication_failure": "decline.authentication_failed",
+    "setup_intent_authentication_failure": "decline.authentication_failed",
+    "invalid_number": "decline.invalid_number", "incorrect_number": "decline.incorrect_number",
+    "invalid_expiry_month": "decline.invalid_expiry_month", "invalid_expiry_year": "decline.invalid_expiry_year",
+    "invalid_cvc": "decline.invalid_cvc",
+}
 
 
 def texts_for(tag: str | None) -> str | None:
@@ -75,6 +91,14 @@ class Translator:
         if value is None:
             return ""
         return format_date(datetime.fromtimestamp(value, timezone.utc).date(), format="long", locale=self.babel)
+
+    def refusal(self, error: StripeError) -> str:
+        """What the portal shows for an error: a card error in the page's language, anything else as the API
+        words it."""
+        key = error.message_key
+        if key is None and error.error_type == "card_error":
+            key = CARD_ERROR_KEYS.get(error.extra.get("decline_code") or "") or CARD_ERROR_KEYS.get(error.code or "")
+        return self.text(key) if key else error.message
 
     def coupon_terms(self, terms: Any) -> str:
         """A coupon's terms (emulator.resources.portal_updates.CouponTerms): "25% off for 3 months",

@@ -156,6 +156,24 @@ EN: dict[str, str] = {
     "msg.paid_many": " Your {count} overdue invoices were paid.",
     "msg.paid_failed": " The payment of your overdue invoice failed; update your payment method again.",
     # billing intervals
+    # card errors (declines and refused card details), as the card form and the error page show them
+    "decline.card_declined": "Your card was declined.",
+    "decline.insufficient_funds": "Your card has insufficient funds.",
+    "decline.card_velocity_exceeded": "Your card was declined for making repeated attempts too frequently or "
+                                      "exceeding its amount limit.",
+    "decline.expired_card": "Your card has expired.",
+    "decline.incorrect_cvc": "Your card's security code is incorrect.",
+    "decline.processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "decline.authentication_required": "Your card was declined. This transaction requires authentication.",
+    "decline.authentication_failed": "We are unable to authenticate your payment method. Please choose a different "
+                                     "payment method and try again.",
+    "decline.authentication_incomplete": "The authentication of your card was not completed. Try again or use "
+                                         "another card.",
+    "decline.invalid_number": "Your card number is invalid.",
+    "decline.incorrect_number": "Your card number is incorrect.",
+    "decline.invalid_expiry_month": "Your card's expiration month is invalid.",
+    "decline.invalid_expiry_year": "Your card's expiration year is invalid.",
+    "decline.invalid_cvc": "Your card's security code is invalid.",
     # a coupon's terms: {off} is the percent_off or amount_off text
     "coupon.percent_off": "{percent} off",
     "coupon.amount_off": "{amount} off",

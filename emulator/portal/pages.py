@@ -106,7 +106,7 @@ def _run(token: str, action: Callable[[Ctx, dict[str, Any]], Response], *, form:
         with ctx.store.transaction():
             session, _ = sessions.open_session(ctx, session_id, secret)
             return _render("portal/error.html", ctx, session, token, status=error.http_status,
-                           message=error.message)
+                           message=translator(ctx, session).refusal(error))
 
 
 _FLOW_ENTRY = {"subscription_cancel": "portal.cancel", "subscription_update": "portal.update_plan",

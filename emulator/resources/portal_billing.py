@@ -142,9 +142,13 @@ def finish_setup(ctx: Ctx, session: dict[str, Any], setup_intent_id: str) -> dic
         raise PortalError("This payment method setup was not found.", http_status=404)
     if intent["status"] == "succeeded":
         return _adopt(ctx, intent["customer"], intent)
-    error = intent.get("last_setup_error") or {}
-    raise CardError(error.get("message") or "The authentication of your card was not completed. Try again or "
-                    "use another card.", code=error.get("code") or "setup_intent_authentication_failure")
+    error = intent.get("last_setup_error")
+    if error:
+        raise CardError(error["message"], code=error.get("code"), decline_code=error.get("decline_code"))
+    abandoned = CardError("The authentication of your card was not completed. Try again or use another card.",
+                          code="setup_intent_authentication_failure")
+    abandoned.message_key = "decline.authentication_incomplete"
+    raise abandoned
 
 
 def _marked(ctx: Ctx, object_id: str) -> bool:

@@ -356,3 +356,23 @@ def test_customer_update_deep_link(client: stripe.StripeClient, page: Any) -> No
     # The rest of the portal stays out of reach of this link.
     page.goto(session.url.split("?")[0] + "/payment-methods/new")
     assert page.get_by_test_id("flow-confirmation").is_visible()
+
+
+def test_card_errors_are_shown_in_the_page_language(client: stripe.StripeClient, page: Any) -> None:
+    """Declines and refused card details on the portal's card form speak the session's language; the API's own
+    error (the SetupIntent's last_setup_error) keeps Stripe's English message and codes."""
+    configuration = billing_configuration(client)
+    _, customer, _ = subscribed_customer(client)
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer, "configuration": configuration,
+                                                               "locale": "de"})
+    page.goto(session.url)
+    for number, german in (("4000 0000 0000 9995", "Ihre Karte ist nicht ausreichend gedeckt."),
+                           ("4000 0000 0000 0069", "Ihre Karte ist abgelaufen."),
+                           ("4000 0000 0000 0002", "Ihre Karte wurde abgelehnt.")):
+        page.goto(session.url)
+        add_card(page, number)
+        assert text(page, "payment-method-error") == german
+    intents = client.v1.setup_intents.list(params={"customer": customer}).data
+    assert intents[0].last_setup_error.message == "Your card was declined."
+    assert intents[0].last_setup_error.decline_code == "generic_decline"
+    assert intents[1].last_setup_error.code == "expired_card"

@@ -309,3 +309,26 @@ def test_coupon_terms_are_worded_in_the_page_language() -> None:
     assert Translator("fr").coupon_terms(quarter) == "25\xa0% de réduction pendant 3 mois"
     assert Translator("de").coupon_terms(five_off) == "5,00\xa0€ Rabatt einmalig"
     assert Translator("ja").coupon_terms(CouponTerms(10.0, None, None, "forever", None)) == "10% オフ（無期限）"
+
+
+def test_card_errors_are_worded_by_decline_code_then_error_code() -> None:
+    """The portal words card errors itself (decline code first, then the error code, or the error's own
+    catalogue key); any other refusal shows the API's message."""
+    from emulator.errors import CardError, InvalidRequestError
+    from emulator.portal.i18n import Translator
+
+    german = Translator("de")
+    assert german.refusal(CardError("Your card has insufficient funds.", code="card_declined",
+                                    decline_code="insufficient_funds")) == "Ihre Karte ist nicht ausreichend gedeckt."
+    assert german.refusal(CardError("Your card was declined.", code="card_declined",
+                                    decline_code="lost_card")) == "Ihre Karte wurde abgelehnt."
+    assert german.refusal(CardError("Your card has expired.", code="expired_card")) == "Ihre Karte ist abgelaufen."
+    abandoned = CardError("The authentication of your card was not completed.",
+                          code="setup_intent_authentication_failure")
+    abandoned.message_key = "decline.authentication_incomplete"
+    assert german.refusal(abandoned).startswith("Die Authentifizierung Ihrer Karte wurde nicht abgeschlossen.")
+    assert Translator("en").refusal(CardError("x", code="setup_intent_authentication_failure")).startswith(
+        "We are unable to authenticate your payment method.")
+    assert german.refusal(CardError("Something new.", code="some_new_code")) == "Something new."
+    assert german.refusal(InvalidRequestError("Choose a quantity between 1 and 5.")) == \
+        "Choose a quantity between 1 and 5."
