@@ -23,6 +23,7 @@ class StripeError(Exception):
     # A key of the portal's message catalogue when the portal words this error itself (see
     # emulator.portal.i18n.Translator.refusal); None: the portal shows `message`.
     message_key: str | None = None
+    message_values: dict[str, Any] = {}
 
     def __init__(
         self,

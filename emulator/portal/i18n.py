@@ -98,7 +98,7 @@ class Translator:
         key = error.message_key
         if key is None and error.error_type == "card_error":
             key = CARD_ERROR_KEYS.get(error.extra.get("decline_code") or "") or CARD_ERROR_KEYS.get(error.code or "")
-        return self.text(key) if key else error.message
+        return self.text(key, **error.message_values) if key else error.message
 
     def coupon_terms(self, terms: Any) -> str:
         """A coupon's terms (emulator.resources.portal_updates.CouponTerms): "25% off for 3 months",

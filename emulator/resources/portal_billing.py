@@ -37,10 +37,6 @@ LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomple
 OVERDUE_STATUSES = ("past_due", "unpaid")
 BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover",
                "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay", "cartes_bancaires": "Cartes Bancaires"}
-LAST_CARD_MESSAGE = ("You can't remove your only payment method while you have an active subscription. Add "
-                     "another payment method first, then remove this one.")
-DEFAULT_CARD_MESSAGE = ("This is your default payment method. Make another payment method the default before "
-                        "removing this one.")
 ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code", "country")
 _ADOPTED_MARK = "portal_card_adopted"
 
@@ -53,9 +49,8 @@ def require_feature(ctx: Ctx, session: dict[str, Any], feature: str) -> dict[str
     """The session's configuration, or the portal's refusal when `feature` is not enabled in it."""
     configuration = _configuration(ctx, session)
     if not configuration["features"][feature]["enabled"]:
-        what = {"payment_method_update": "payment method changes",
-                "customer_update": "billing information changes"}[feature]
-        raise PortalError(f"This portal does not offer {what}.", http_status=403)
+        raise PortalError({"payment_method_update": "refusal.no_payment_methods",
+                           "customer_update": "refusal.no_billing_information"}[feature], http_status=403)
     return configuration
 
 
@@ -139,7 +134,7 @@ def finish_setup(ctx: Ctx, session: dict[str, Any], setup_intent_id: str) -> dic
     require_feature(ctx, session, "payment_method_update")
     intent = ctx.store.get(ctx.account_id, setup_intent_id, setup_intents.OBJECT)
     if intent is None or intent["customer"] != session["customer"]:
-        raise PortalError("This payment method setup was not found.", http_status=404)
+        raise PortalError("refusal.setup_not_found", http_status=404)
     if intent["status"] == "succeeded":
         return _adopt(ctx, intent["customer"], intent)
     error = intent.get("last_setup_error")
@@ -211,7 +206,7 @@ def make_default(ctx: Ctx, session: dict[str, Any], pm_id: str) -> dict[str, Any
 def _own_card(ctx: Ctx, session: dict[str, Any], pm_id: str) -> dict[str, Any]:
     pm = ctx.store.get(ctx.account_id, pm_id, payment_methods.OBJECT)
     if pm is None or pm.get("customer") != session["customer"]:
-        raise PortalError("This payment method was not found.", http_status=404)
+        raise PortalError("refusal.payment_method_not_found", http_status=404)
     return pm
 
 
@@ -225,9 +220,9 @@ def remove(ctx: Ctx, session: dict[str, Any], pm_id: str) -> dict[str, Any]:
     pm = _own_card(ctx, session, pm_id)
     live = _live_subscriptions(ctx, session["customer"])
     if live and len(_cards(ctx, session["customer"])) <= 1:
-        raise PortalError(LAST_CARD_MESSAGE, http_status=409)
+        raise PortalError("refusal.last_payment_method", http_status=409)
     if live and _customer(ctx, session)["invoice_settings"].get("default_payment_method") == pm_id:
-        raise PortalError(DEFAULT_CARD_MESSAGE, http_status=409)
+        raise PortalError("refusal.default_payment_method", http_status=409)
     for subscription in live:
         if subscription.get("default_payment_method") == pm_id:
             subscriptions.update(ctx.on_clock(subscription.get("test_clock")), subscription["id"],
@@ -242,9 +237,9 @@ def clear_override(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> d
     require_feature(ctx, session, "payment_method_update")
     subscription = ctx.store.get(ctx.account_id, subscription_id, subscriptions.OBJECT)
     if subscription is None or subscription["customer"] != session["customer"]:
-        raise PortalError("This subscription was not found.", http_status=404)
+        raise PortalError("refusal.subscription_not_found", http_status=404)
     if not subscription.get("default_payment_method"):
-        raise PortalError("This subscription already uses your default payment method.", http_status=409)
+        raise PortalError("refusal.already_default", http_status=409)
     updated = subscriptions.update(ctx.on_clock(subscription.get("test_clock")), subscription_id,
                                    {"default_payment_method": ""})
     return {"subscription": updated, "product_name": _product_name(ctx, updated)}
@@ -312,7 +307,7 @@ def add_tax_id(ctx: Ctx, session: dict[str, Any], kind: str, value: str) -> dict
     "Invalid value for <type>." error for a malformed value."""
     _require_tax_ids(ctx, session)
     if kind not in tax_ids.FORMATS:
-        raise PortalError("Choose a tax ID type.", param="type")
+        raise PortalError("refusal.tax_id_type", param="type")
     return tax_ids.create(ctx, session["customer"], {"type": kind, "value": value})
 
 
@@ -321,7 +316,7 @@ def delete_tax_id(ctx: Ctx, session: dict[str, Any], tax_id: str) -> dict[str, A
     _require_tax_ids(ctx, session)
     obj = ctx.store.get(ctx.account_id, tax_id, tax_ids.OBJECT)
     if obj is None or obj.get("customer") != session["customer"]:
-        raise PortalError("This tax ID was not found.", http_status=404)
+        raise PortalError("refusal.tax_id_not_found", http_status=404)
     tax_ids.delete(ctx, tax_id, session["customer"])
     return obj
 
@@ -329,4 +324,4 @@ def delete_tax_id(ctx: Ctx, session: dict[str, Any], tax_id: str) -> dict[str, A
 def _require_tax_ids(ctx: Ctx, session: dict[str, Any]) -> None:
     feature = require_feature(ctx, session, "customer_update")["features"]["customer_update"]
     if "tax_id" not in feature["allowed_updates"]:
-        raise PortalError("This portal does not offer tax ID changes.", http_status=403)
+        raise PortalError("refusal.no_tax_ids", http_status=403)

@@ -60,13 +60,13 @@ def cancel_problem(ctx: Ctx, configuration: dict[str, Any], subscription: dict[s
     the subscription active, trialing or past due, not already set to cancel, and not managed by a
     schedule made through the API with phases to come."""
     if not offers_cancellation(configuration):
-        return PortalError("This portal does not offer cancellation.", http_status=403)
+        return PortalError("refusal.no_cancellation", http_status=403)
     if subscription["status"] not in portal_updates.UPDATABLE_STATUSES:
-        return PortalError(f"A {subscription['status']} subscription cannot be canceled here.", http_status=409)
+        return PortalError("refusal.cannot_cancel", http_status=409, status=subscription["status"])
     if portal_updates.pending_cancellation(subscription):
-        return PortalError("This subscription is already set to cancel.", http_status=409)
+        return PortalError("refusal.already_canceling", http_status=409)
     if portal_updates.locked(ctx, subscription):
-        return PortalError(portal_updates.LOCKED_MESSAGE, http_status=409)
+        return PortalError("home.locked", http_status=409)
     return None
 
 
@@ -74,13 +74,13 @@ def renew_problem(ctx: Ctx, configuration: dict[str, Any], subscription: dict[st
     """Why "Renew" is not offered, or None: it undoes a pending cancellation of a live subscription in a
     portal that offers cancellation."""
     if not offers_cancellation(configuration):
-        return PortalError("This portal does not offer cancellation.", http_status=403)
+        return PortalError("refusal.no_cancellation", http_status=403)
     if not portal_updates.pending_cancellation(subscription):
-        return PortalError("This subscription is not set to cancel.", http_status=409)
+        return PortalError("refusal.not_canceling", http_status=409)
     if subscription["status"] not in portal_updates.UPDATABLE_STATUSES:
-        return PortalError(f"A {subscription['status']} subscription cannot be renewed here.", http_status=409)
+        return PortalError("refusal.cannot_renew", http_status=409, status=subscription["status"])
     if portal_updates.locked(ctx, subscription):
-        return PortalError(portal_updates.LOCKED_MESSAGE, http_status=409)
+        return PortalError("home.locked", http_status=409)
     return None
 
 
@@ -147,7 +147,7 @@ def _details(configuration: dict[str, Any], feedback: str, comment: str) -> dict
     if not feedback:
         return None
     if feedback not in {reason["value"] for reason in reasons(configuration)}:
-        raise PortalError("Choose one of the listed reasons.", param="feedback")
+        raise PortalError("refusal.choose_reason", param="feedback")
     comment = comment.strip() if feedback == "other" else ""
     return {"feedback": feedback, "comment": comment or None}
 
@@ -194,7 +194,7 @@ def accept_offer(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dic
     ctx = ctx.on_clock(subscription["test_clock"])
     offered = offer(ctx, session, configuration, subscription)
     if offered is None:
-        raise PortalError("This offer is no longer available.", http_status=409)
+        raise PortalError("refusal.offer_gone", http_status=409)
     kept = [{"discount": discount_id} for discount_id in subscription["discounts"]]
     return subscriptions.update(ctx, subscription_id, {"discounts": [*kept, {"coupon": offered["coupon"]["id"]}]})
 

@@ -37,12 +37,26 @@ UPDATABLE_STATUSES = ("active", "trialing", "past_due")
 SHOWN_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
 # Interval lengths in months, to compare prices of different intervals over the same span of time.
 _MONTHS = {"day": Fraction(12, 365), "week": Fraction(84, 365), "month": Fraction(1), "year": Fraction(12)}
-LOCKED_MESSAGE = ("This subscription has an update scheduled and can't be changed here. Contact us if you need "
-                  "to change it.")
+
+
+def english(key: str, **values: Any) -> str:
+    """A text of the portal's message catalogue in English (imported late: the portal package imports this
+    module)."""
+    from emulator.portal.messages import EN
+
+    return EN[key].format(**values)
 
 
 class PortalError(InvalidRequestError):
-    """A portal action that cannot be done (rendered as the portal's error page)."""
+    """A portal action that cannot be done, named by its key in the portal's message catalogue: the portal's
+    error page words it in the page's language; `message` is the English text (also used when a deep link's
+    flow_data is refused by the API)."""
+
+    def __init__(self, key: str, *, http_status: int | None = None, param: str | None = None,
+                 **values: Any) -> None:
+        super().__init__(english(key, **values), http_status=http_status, param=param)
+        self.message_key = key
+        self.message_values = values
 
 
 def _length(recurring: dict[str, Any]) -> Fraction:
@@ -150,7 +164,7 @@ def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
             "can_update": update_problem(ctx, configuration, subscription) is None,
             "can_cancel": portal_cancellations.cancel_problem(ctx, configuration, subscription) is None,
             "can_renew": portal_cancellations.renew_problem(ctx, configuration, subscription) is None,
-            "locked_message": LOCKED_MESSAGE if is_locked and (
+            "locked_message": english("home.locked") if is_locked and (
                 offers_changes(configuration) or portal_cancellations.offers_cancellation(configuration)) else None,
         })
     history: list[dict[str, Any]] = []
@@ -209,7 +223,7 @@ def owned_subscription(ctx: Ctx, session: dict[str, Any], subscription_id: str) 
     """One of the session customer's subscriptions (any other id is "not found" in the portal)."""
     subscription = ctx.store.get(ctx.account_id, subscription_id, subscriptions.OBJECT)
     if subscription is None or subscription["customer"] != session["customer"]:
-        raise PortalError("This subscription was not found.", http_status=404)
+        raise PortalError("refusal.subscription_not_found", http_status=404)
     return subscription
 
 
@@ -222,17 +236,15 @@ def pending_cancellation(subscription: dict[str, Any]) -> bool:
 def update_problem(ctx: Ctx, configuration: dict[str, Any], subscription: dict[str, Any]) -> PortalError | None:
     """Why the portal cannot change this subscription's plan, or None when it can."""
     if not offers_changes(configuration):
-        return PortalError("This portal does not offer plan changes.", http_status=403)
+        return PortalError("refusal.no_plan_changes", http_status=403)
     if locked(ctx, subscription):
-        return PortalError(LOCKED_MESSAGE, http_status=409)
+        return PortalError("home.locked", http_status=409)
     if subscription["status"] not in UPDATABLE_STATUSES:
-        return PortalError(f"A {subscription['status']} subscription cannot be changed here.", http_status=409)
+        return PortalError("refusal.cannot_change_status", http_status=409, status=subscription["status"])
     if pending_cancellation(subscription):
-        return PortalError("This subscription is set to cancel; renew it before changing its plan.",
-                           http_status=409)
+        return PortalError("refusal.renew_first", http_status=409)
     if single_licensed_item(subscription) is None:
-        return PortalError("This subscription can only be canceled here (several products, usage-based prices "
-                           "or invoices sent by email can't be changed in the portal).", http_status=409)
+        return PortalError("refusal.cancel_only", http_status=409)
     return None
 
 
@@ -244,7 +256,7 @@ def _updatable(ctx: Ctx, session: dict[str, Any], subscription_id: str
     problem = update_problem(ctx, configuration, subscription)
     item = single_licensed_item(subscription)
     if problem is not None or item is None:
-        raise problem or PortalError("This subscription can't be changed here.", http_status=409)
+        raise problem or PortalError("refusal.cannot_change", http_status=409)
     return subscription, configuration, item
 
 
@@ -288,17 +300,18 @@ def selection(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any], pri
     price = ctx.store.get(ctx.account_id, price_id, "price") if entry else None
     if entry is None or price is None or not price["active"] or \
             (price_id != item["price"]["id"] and not _allowed(configuration, "price")):
-        raise PortalError("This plan is not available.", param="price")
+        raise PortalError("refusal.plan_unavailable", param="price")
     if price["currency"] != item["price"]["currency"]:
-        raise PortalError("This plan is in another currency.", param="price")
+        raise PortalError("refusal.other_currency", param="price")
     adjustable = entry["adjustable_quantity"]
     if quantity is None or not (adjustable["enabled"] and _allowed(configuration, "quantity")):
         return price, item["quantity"]
     if quantity < max(adjustable["minimum"], 1) or \
             (adjustable["maximum"] is not None and quantity > adjustable["maximum"]):
-        upper = adjustable["maximum"] if adjustable["maximum"] is not None else "any"
-        raise PortalError(f"Choose a quantity between {max(adjustable['minimum'], 1)} and {upper}.",
-                          param="quantity")
+        minimum = max(adjustable["minimum"], 1)
+        if adjustable["maximum"] is None:
+            raise PortalError("refusal.quantity_minimum", param="quantity", minimum=minimum)
+        raise PortalError("refusal.quantity_range", param="quantity", minimum=minimum, maximum=adjustable["maximum"])
     return price, quantity
 
 
@@ -401,7 +414,7 @@ def apply(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str
     if price["id"] == item["price"]["id"] and quantity == item["quantity"]:
         has_pending = pending_schedule is not None and bool(_future_phases(ctx, pending_schedule))
         if not has_pending and not discount:
-            raise PortalError("This is already your plan.", param="price")
+            raise PortalError("refusal.same_plan", param="price")
         released = schedules.release(ctx, pending_schedule["id"], {}) if has_pending and pending_schedule else None
         if discount:
             updated = subscriptions.update(ctx, subscription_id, {"discounts": _with_discount(
@@ -433,7 +446,7 @@ def preview(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: s
     pending_schedule = portal_schedule(ctx, subscription)
     same = price["id"] == item["price"]["id"] and quantity == item["quantity"]
     if same and not discount and (pending_schedule is None or not _future_phases(ctx, pending_schedule)):
-        raise PortalError("This is already your plan.", param="price")
+        raise PortalError("refusal.same_plan", param="price")
     scheduled = not same and schedules_change(configuration, item["price"], item["quantity"], price, quantity)
     _, period_end = subscriptions.current_period(subscription)
     with ctx.store.discarded():

@@ -332,3 +332,31 @@ def test_card_errors_are_worded_by_decline_code_then_error_code() -> None:
     assert german.refusal(CardError("Something new.", code="some_new_code")) == "Something new."
     assert german.refusal(InvalidRequestError("Choose a quantity between 1 and 5.")) == \
         "Choose a quantity between 1 and 5."
+
+
+def test_portal_refusals_are_worded_in_the_page_language(client: stripe.StripeClient, page: Any) -> None:
+    """The portal's own refusals (here the portal without plan changes) show on its error page in the session's
+    language; the API's refusal of the same action as a deep link keeps the English message."""
+    from emulator.portal.i18n import Translator
+    from emulator.resources.portal_updates import PortalError
+
+    monthly, _, _ = local_catalog(client, "eur", 1000)
+    customer = client.v1.customers.create(params={
+        "payment_method": "pm_card_visa", "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": monthly}]})
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {"invoice_history": {"enabled": True}}})
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer.id, "locale": "fr",
+                                                               "configuration": configuration.id})
+    page.goto(f"{session.url.split('?')[0]}/subscriptions/{subscription.id}/update")
+    french = Translator("fr").text("refusal.no_plan_changes")
+    assert text(page, "portal-error-message") == french and french != "This portal does not offer plan changes."
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.billing_portal.sessions.create(params={
+            "customer": customer.id, "configuration": configuration.id,
+            "flow_data": {"type": "subscription_update", "subscription_update": {"subscription": subscription.id}}})
+    assert "does not offer" in str(refused.value)
+    quantity = PortalError("refusal.quantity_range", param="quantity", minimum=1, maximum=5)
+    assert quantity.message == "Choose a quantity between 1 and 5."
+    assert Translator("de").refusal(quantity) == Translator("de").text("refusal.quantity_range", minimum=1, maximum=5)
+    assert "1" in Translator("ja").refusal(quantity) and "5" in Translator("ja").refusal(quantity)
