@@ -61,9 +61,13 @@ def test_wall_time_renewal_through_request_catch_up(app: Flask) -> None:
         draft = get(client, f"/v1/invoices/{renewed['latest_invoice']}")
         assert draft["status"] == "draft" and draft["billing_reason"] == "subscription_cycle"
         assert draft["automatically_finalizes_at"] == int(datetime(2027, 2, 28, 11, tzinfo=timezone.utc).timestamp())
+        # invoice.created already shows when the draft will be finalized (Stripe schedules it at creation).
+        created = get(client, "/v1/events", type="invoice.created", limit=1)["data"][0]["data"]["object"]
+        assert created["id"] == draft["id"] and created["automatically_finalizes_at"] == draft["created"] + 3600
         frozen.move_to("2027-02-28 11:00:01")
         paid = get(client, f"/v1/invoices/{renewed['latest_invoice']}")
         assert paid["status"] == "paid" and paid["amount_paid"] == 1000
+        assert paid["automatically_finalizes_at"] is None
 
 
 def test_transitions_run_in_time_order(app: Flask) -> None:

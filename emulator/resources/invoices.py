@@ -252,10 +252,12 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
                  discounts: list[str] | None = None, collection_method: str = "charge_automatically",
                  days_until_due: int | None = None, default_payment_method: str | None = None,
                  description: str | None = None, metadata: dict[str, str] | None = None,
-                 auto_advance: bool = True, emit: bool = True, persist: bool = True) -> dict[str, Any]:
+                 auto_advance: bool = True, emit: bool = True, persist: bool = True,
+                 auto_finalize: bool = False) -> dict[str, Any]:
     """A draft invoice for the customer (and subscription): its lines, then pending invoice items, which
     are claimed by this invoice (`invoiceitem.invoice` set). With persist=False nothing is written: the
-    invoice is only built (previews such as invoice.upcoming)."""
+    invoice is only built (previews such as invoice.upcoming). With auto_finalize it is created with its
+    `automatically_finalizes_at` (an hour later; schedule_auto_finalize plans it), as invoice.created shows."""
     invoice_id = ids.new_id("in")
     now = ctx.now()
     subscription_id = subscription["id"] if subscription else None
@@ -281,7 +283,7 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
         "auto_advance": auto_advance,
         "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None, "provider": None,
                           "status": None},
-        "automatically_finalizes_at": None,
+        "automatically_finalizes_at": now + FINALIZE_DELAY if auto_finalize else None,
         "billing_reason": billing_reason,
         "collection_method": collection_method,
         "created": now,
@@ -357,12 +359,15 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
 
 
 def schedule_auto_finalize(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
-    """Renewal drafts are finalized about an hour after creation (`automatically_finalizes_at`)."""
-    at = invoice["created"] + FINALIZE_DELAY
-    updated = {**invoice, "automatically_finalizes_at": at}
-    ctx.store.update(ctx.account_id, updated)
+    """Renewal drafts are finalized about an hour after creation (`automatically_finalizes_at`, set here
+    unless the draft was created with it)."""
+    at = invoice["automatically_finalizes_at"]
+    if at is None:
+        at = invoice["created"] + FINALIZE_DELAY
+        invoice = {**invoice, "automatically_finalizes_at": at}
+        ctx.store.update(ctx.account_id, invoice)
     timers.schedule(ctx, "invoice.finalize", invoice["id"], at, test_clock=invoice.get("test_clock"))
-    return updated
+    return invoice
 
 
 # -- transitions ------------------------------------------------------------------------------------------

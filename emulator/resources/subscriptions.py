@@ -629,24 +629,26 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         pause = {}
         cleared = require(ctx, subscription_id)
         save(ctx, cleared, {**_copy(cleared), "pause_collection": None})
+    # pause_collection: keep_as_draft leaves invoices drafts that are never collected; the other behaviours
+    # finalize and close them at once. An unpaid subscription's drafts are not finalized either.
+    behavior = pause.get("behavior")
+    auto_finalize = behavior not in ("keep_as_draft", "mark_uncollectible", "void") and \
+        subscription["status"] != "unpaid"
     invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
                                     billing_reason="subscription_cycle", subscription=subscription, lines=lines,
                                     period=(before_period_start(before), now), discounts=subscription["discounts"],
                                     collection_method=subscription["collection_method"],
                                     days_until_due=subscription["days_until_due"],
-                                    default_payment_method=subscription["default_payment_method"])
+                                    default_payment_method=subscription["default_payment_method"],
+                                    auto_advance=behavior != "keep_as_draft", auto_finalize=auto_finalize)
     _consume_once_discounts(ctx, subscription)
     latest = require(ctx, subscription_id)
     ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
-    behavior = pause.get("behavior")
-    if behavior == "keep_as_draft":
-        # pause_collection: invoices stay drafts and are never collected.
-        ctx.store.update(ctx.account_id, {**invoice, "auto_advance": False})
-    elif behavior in ("mark_uncollectible", "void"):
+    if behavior in ("mark_uncollectible", "void"):
         invoices.finalize(ctx, invoice["id"], auto_advance=False)
         if invoices.require(ctx, invoice["id"])["status"] == "open":
             (invoices.void if behavior == "void" else invoices.mark_uncollectible)(ctx, invoice["id"])
-    elif subscription["status"] != "unpaid":
+    elif auto_finalize:
         invoices.schedule_auto_finalize(ctx, invoice)
     _schedule_period_end(ctx, require(ctx, subscription_id))
     return require(ctx, subscription_id)
