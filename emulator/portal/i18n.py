@@ -27,7 +27,7 @@ TEXT_ALIASES = {"en-AU": "en-GB", "en-IE": "en-GB", "en-IN": "en-GB", "en-NZ": "
 
 
 # Card errors shown in the page's language: by decline code first (a card_declined error says why), then by
-# error code. Other refusals keep the API's English message.
+# error code.
 CARD_ERROR_KEYS = {
     "insufficient_funds": "decline.insufficient_funds", "card_velocity_exceeded": "decline.card_velocity_exceeded",
     "card_declined": "decline.card_declined", "expired_card": "decline.expired_card",
@@ -93,8 +93,8 @@ class Translator:
         return format_date(datetime.fromtimestamp(value, timezone.utc).date(), format="long", locale=self.babel)
 
     def refusal(self, error: StripeError) -> str:
-        """What the portal shows for an error: a card error in the page's language, anything else as the API
-        words it."""
+        """What the portal shows for an error: its own refusals (errors carrying a catalogue key) and card
+        errors in the page's language, anything else as the API words it."""
         key = error.message_key
         if key is None and error.error_type == "card_error":
             key = CARD_ERROR_KEYS.get(error.extra.get("decline_code") or "") or CARD_ERROR_KEYS.get(error.code or "")

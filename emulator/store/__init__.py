@@ -455,7 +455,7 @@ class Store:
 
     # -- key/value rows in other tables ---------------------------------------------------------
     def execute(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Cursor:
-        """Run one SQL statement; held-back writes go first when it touches objects or events."""
+        """Run one SQL statement; held-back writes go first when it touches objects, events or timers."""
         if (self._pending_objects or self._pending_events) and ("objects" in sql or "events" in sql):
             self.flush()
         if self.timer_batch is not None and "timers" in sql:
