@@ -174,3 +174,36 @@ def test_small_batches_run_the_same_transitions_in_the_same_order(tmp_path: Any,
     assert len(renewals) == 3 + 3 * 2  # the first invoices, then two monthly renewals each
     assert [h[1] for h in histories[0]] == sorted(h[1] for h in histories[0])
     assert histories[1] == histories[0] and histories[2] == histories[0]
+
+
+def test_due_batch_keeps_time_order_when_loaded_timers_are_cancelled(tmp_path: Any) -> None:
+    """DueBatch loads at most `limit` due timers. A timer cancelled during the batch never runs, a timer planned
+    during it runs in time order, and nothing later than the last loaded timer runs before the timers the
+    batch left in the database (the horizon), even when cancellations free room in the batch."""
+    from emulator import timers
+
+    store = Store(store_module.connect(str(tmp_path / "timers.sqlite3")))
+    from emulator.context import Account
+
+    ctx = Ctx(store=store, account=Account("acct_due", "sk", "pk", "2026-10-28.endive", 0, 0),
+              api_version="2026-10-28.endive", frozen_now=0)
+    with store.transaction():
+        for due_at, object_id in ((10, "a"), (20, "b"), (30, "c"), (40, "d"), (50, "e")):
+            timers.schedule(ctx, "test.kind", object_id, due_at, test_clock="clock_1")
+    ran: list[tuple[int, str]] = []
+    while True:
+        with store.transaction():
+            batch = timers.begin_batch(store, "acct_due", "clock_1", 100, 3)  # loads a, b, c; horizon at c
+            row = batch.pop()
+            if row is None:
+                break
+            ran.append((row[0], row[3]))
+            if row[3] == "a":
+                timers.cancel(ctx, "test.kind", "b")  # a loaded timer is cancelled: it must not run
+                timers.schedule(ctx, "test.kind", "a2", 45, test_clock="clock_1")  # after d, left in the database
+                timers.schedule(ctx, "test.kind", "a1", 15, test_clock="clock_1")  # before it
+            while (row := batch.pop()) is not None:
+                ran.append((row[0], row[3]))
+    assert ran == [(10, "a"), (15, "a1"), (30, "c"), (40, "d"), (45, "a2"), (50, "e")]
+    assert store.execute("SELECT COUNT(*) FROM timers").fetchone()[0] == 0
+    store_module.forget_connections()
