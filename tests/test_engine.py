@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from emulator import engine, store as store_module
+from emulator import engine, store as store_module, timers
 from emulator.app import create_app
-from emulator.context import Ctx
+from emulator.context import Account, Ctx
 from emulator.resources import accounts, test_clocks
 from emulator.store import Store
 
@@ -180,11 +180,7 @@ def test_due_batch_keeps_time_order_when_loaded_timers_are_cancelled(tmp_path: A
     """DueBatch loads at most `limit` due timers. A timer cancelled during the batch never runs, a timer planned
     during it runs in time order, and nothing later than the last loaded timer runs before the timers the
     batch left in the database (the horizon), even when cancellations free room in the batch."""
-    from emulator import timers
-
     store = Store(store_module.connect(str(tmp_path / "timers.sqlite3")))
-    from emulator.context import Account
-
     ctx = Ctx(store=store, account=Account("acct_due", "sk", "pk", "2026-10-28.endive", 0, 0),
               api_version="2026-10-28.endive", frozen_now=0)
     with store.transaction():
