@@ -269,11 +269,8 @@ def update(ctx: Ctx, configuration_id: str, params: dict[str, Any]) -> dict[str,
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`GET /v1/billing_portal/configurations` with the `active` and `is_default` filters."""
-    def keep(configuration: dict[str, Any]) -> bool:
-        return all(configuration[key] == params[key] for key in ("active", "is_default") if key in params)
-
     return common.list_objects(ctx, OBJECT, params, "/v1/billing_portal/configurations",
-                               post_filter=keep if "active" in params or "is_default" in params else None)
+                               post_filter=common.fields_equal(params, ("active", "is_default")))
 
 
 def retention_coupon(ctx: Ctx, configuration_id: str) -> str | None:

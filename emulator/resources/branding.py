@@ -104,18 +104,12 @@ def update(ctx: Ctx, params: dict[str, str], images: dict[str, bytes | None]) ->
     for key in COLOR_FIELDS:
         if key in params:
             stored[key] = _color(params[key], key)
-    if "font_family" in params:
-        font = params["font_family"].strip() or None
-        if font is not None and font not in FONTS:
-            raise InvalidRequestError(f"Invalid font_family: must be one of {', '.join(FONTS)}.",
-                                      param="font_family")
-        stored["font_family"] = font
-    if "border_style" in params:
-        style = params["border_style"].strip() or None
-        if style is not None and style not in BORDER_STYLES:
-            raise InvalidRequestError(f"Invalid border_style: must be one of {', '.join(BORDER_STYLES)}.",
-                                      param="border_style")
-        stored["border_style"] = style
+    for key, allowed in (("font_family", FONTS), ("border_style", BORDER_STYLES)):
+        if key in params:
+            choice = params[key].strip() or None
+            if choice is not None and choice not in allowed:
+                raise InvalidRequestError(f"Invalid {key}: must be one of {', '.join(allowed)}.", param=key)
+            stored[key] = choice
     checked: dict[str, dict[str, Any] | None] = {}
     for kind, data in images.items():
         if kind not in IMAGE_FIELDS:

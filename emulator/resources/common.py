@@ -131,6 +131,15 @@ LIST_PARAMS = ("limit", "starting_after", "ending_before", "created")
 CREATED_OPS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
+def fields_equal(params: Mapping[str, Any], keys: tuple[str, ...]) -> Callable[[dict[str, Any]], bool] | None:
+    """A list's post_filter keeping the objects whose `keys` equal the list parameters given for them (Stripe's
+    `active=`, `status=` filters), or None when none is given."""
+    wanted = {key: params[key] for key in keys if key in params}
+    if not wanted:
+        return None
+    return lambda obj: all(obj.get(key) == value for key, value in wanted.items())
+
+
 def list_objects(ctx: Ctx, object_type: str, params: Mapping[str, Any], url: str, *,
                  where: str = "", args: tuple[Any, ...] = (), columns: Mapping[str, str] | None = None,
                  post_filter: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:

@@ -705,13 +705,9 @@ def delete_draft(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`GET /v1/invoices` with customer, status, subscription and collection_method filters."""
-    def keep(invoice: dict[str, Any]) -> bool:
-        return all(invoice.get(key) == params[key] for key in ("status", "collection_method") if key in params)
-
-    filtered = any(key in params for key in ("status", "collection_method"))
     return common.list_objects(ctx, OBJECT, params, "/v1/invoices",
                                columns={"customer": "customer", "subscription": "owner"},
-                               post_filter=keep if filtered else None)
+                               post_filter=common.fields_equal(params, ("status", "collection_method")))
 
 
 def lines(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -66,11 +66,8 @@ def update(ctx: Ctx, rate_id: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`GET /v1/tax_rates` with active and inclusive filters."""
-    def keep(rate: dict[str, Any]) -> bool:
-        return all(rate[key] == params[key] for key in ("active", "inclusive") if key in params)
-
     return common.list_objects(ctx, OBJECT, params, "/v1/tax_rates",
-                               post_filter=keep if "active" in params or "inclusive" in params else None)
+                               post_filter=common.fields_equal(params, ("active", "inclusive")))
 
 
 def resolve(ctx: Ctx, rate_ids: Any, param: str) -> list[dict[str, Any]]:
