@@ -10,12 +10,12 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Response, abort, current_app, redirect, request, url_for
+from flask import Response, abort, current_app, request, url_for
 
 from emulator import engine, ids, store as store_module
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.portal.pages import _context, _render, bp
+from emulator.portal.pages import _context, _render, _see_other, bp
 from emulator.resources import accounts, billing_portal_sessions as sessions, portal_login
 from emulator.store import Store
 
@@ -26,10 +26,6 @@ INVALID_EMAIL = "login.invalid_email"
 FORM_EXPIRED = "login.form_expired"
 FORM_EXPIRED_CODE = "login.form_expired_code"
 CODE_FACTS = {"code_digits": portal_login.CODE_DIGITS, "code_minutes": portal_login.CODE_TTL_SECONDS // 60}
-
-
-def _see_other(url: str) -> Response:
-    return redirect(url, code=303)  # type: ignore[return-value]
 
 
 # -- the login page ---------------------------------------------------------------------------------------

@@ -153,11 +153,6 @@ def _finish(ctx: Ctx, session: dict[str, Any], token: str, message: str) -> Resp
     return _show_message("portal.home", token, message)
 
 
-def _product_name(ctx: Ctx, subscription: dict[str, Any]) -> str:
-    price = subscription["items"]["data"][0]["price"]
-    return portal_updates.plan_of(ctx, price, None)["product"]["name"]
-
-
 @bp.get("/session/<token>")
 def home(token: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
@@ -243,7 +238,7 @@ def apply(token: str, subscription_id: str) -> Response:
 
 def _outcome_message(ctx: Ctx, session: dict[str, Any], result: dict[str, Any]) -> str:
     lang = translator(ctx, session)
-    name = _product_name(ctx, result["subscription"])
+    name = portal_updates.product_name(ctx, result["subscription"])
     if result["outcome"] == "scheduled":
         phase = result["schedule"]["phases"][-1]
         new_product = ctx.store.get(ctx.account_id, ctx.store.get(ctx.account_id, phase["items"][0]["price"],
@@ -273,7 +268,7 @@ def cancel_plan(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_cancellations.cancel(ctx, session, subscription_id, request.form.get("feedback", ""),
                                              request.form.get("comment", ""))
-        name, lang = _product_name(ctx, result), translator(ctx, session)
+        name, lang = portal_updates.product_name(ctx, result), translator(ctx, session)
         message = lang.text("msg.canceled", plan=name) if result["status"] == "canceled" else \
             lang.text("msg.cancels_on", plan=name, date=lang.date(result["cancel_at"]))
         return _finish(ctx, session, token, message)
@@ -289,7 +284,7 @@ def accept_offer(token: str, subscription_id: str) -> Response:
         lang = translator(ctx, session)
         return _finish(ctx, session, token, lang.text("msg.offer_applied", coupon=applied["name"],
                                                       terms=lang.coupon_terms(applied["terms"]),
-                                                      plan=_product_name(ctx, result)))
+                                                      plan=portal_updates.product_name(ctx, result)))
 
     return _run(token, act, form=True, page="cancel", subscription_id=subscription_id)
 
@@ -300,7 +295,7 @@ def renew(token: str, subscription_id: str) -> Response:
         result = portal_cancellations.renew(ctx, session, subscription_id)
         period_end = max(item["current_period_end"] for item in result["items"]["data"])
         lang = translator(ctx, session)
-        return _finish(ctx, session, token, lang.text("msg.renewed", plan=_product_name(ctx, result),
+        return _finish(ctx, session, token, lang.text("msg.renewed", plan=portal_updates.product_name(ctx, result),
                                                       date=lang.date(period_end)))
 
     return _run(token, act, form=True, page="renew", subscription_id=subscription_id)

@@ -30,7 +30,7 @@ from emulator.context import Ctx
 from emulator.errors import CardError
 from emulator.resources import (billing_portal_configurations as configurations, billing_portal_sessions as sessions,
                                 common, customers, invoices, payment_methods, setup_intents, subscriptions, tax_ids)
-from emulator.resources.portal_updates import PortalError
+from emulator.resources.portal_updates import PortalError, product_name
 
 # Subscriptions that have not ended still charge a payment method.
 LIVE_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
@@ -77,12 +77,6 @@ def card_label(pm: dict[str, Any]) -> str:
     return f"{name} •••• {card.get('last4', '')}"
 
 
-def _product_name(ctx: Ctx, subscription: dict[str, Any]) -> str:
-    price = subscription["items"]["data"][0]["price"]
-    product = ctx.store.get(ctx.account_id, price["product"], "product") or {}
-    return product.get("name") or price["product"]
-
-
 def payment_methods_view(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any] | None:
     """The home page's payment-method section (None when the configuration hides it): the customer's cards,
     the default first (then newest first), each with its label, expiry, whether it is the customer's
@@ -93,7 +87,7 @@ def payment_methods_view(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any] | 
     customer = _customer(ctx, session)
     default = customer["invoice_settings"].get("default_payment_method")
     live = _live_subscriptions(ctx, customer["id"])
-    overrides = [{"subscription": s, "product_name": _product_name(ctx, s),
+    overrides = [{"subscription": s, "product_name": product_name(ctx, s),
                   "payment_method": s["default_payment_method"]} for s in live if s.get("default_payment_method")]
     cards = []
     for pm in _cards(ctx, customer["id"]):
@@ -242,7 +236,7 @@ def clear_override(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> d
         raise PortalError("refusal.already_default", http_status=409)
     updated = subscriptions.update(ctx.on_clock(subscription.get("test_clock")), subscription_id,
                                    {"default_payment_method": ""})
-    return {"subscription": updated, "product_name": _product_name(ctx, updated)}
+    return {"subscription": updated, "product_name": product_name(ctx, updated)}
 
 
 # -- billing details --------------------------------------------------------------------------------------

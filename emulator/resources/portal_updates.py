@@ -68,6 +68,12 @@ def _product(ctx: Ctx, product_id: str) -> dict[str, Any]:
                                                                       "description": None}
 
 
+def product_name(ctx: Ctx, subscription: dict[str, Any]) -> str:
+    """How the portal names a subscription's plan: its (first) item's product."""
+    product_id = subscription["items"]["data"][0]["price"]["product"]
+    return (ctx.store.get(ctx.account_id, product_id, "product") or {}).get("name") or product_id
+
+
 def plan_of(ctx: Ctx, price: dict[str, Any], quantity: int | None) -> dict[str, Any]:
     """A price as the portal shows it: the price, its product, the quantity and the period's amount."""
     product = _product(ctx, price["product"])
