@@ -9,7 +9,7 @@ from typing import Any
 
 from emulator import ids
 from emulator.context import Ctx
-from emulator.errors import InvalidRequestError, ResourceMissingError
+from emulator.errors import InvalidRequestError
 from emulator.resources import common, products
 
 OBJECT = "price"
@@ -235,7 +235,3 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     filtered = bool(lookup_keys or recurring or any(k in params for k in ("active", "currency", "type")))
     return common.list_objects(ctx, OBJECT, params, "/v1/prices", columns={"product": "owner"},
                                post_filter=keep if filtered else None)
-
-
-def not_found(price_id: str, param: str) -> ResourceMissingError:
-    return ResourceMissingError("price", price_id, param=param)
