@@ -24,6 +24,15 @@ def require(ctx: Ctx, object_type: str, object_id: str, *, kind: str | None = No
     return obj
 
 
+def automatic_payment_methods(params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A PaymentIntent's or SetupIntent's `automatic_payment_methods` from its create parameters: null unless
+    enabled; `allow_redirects` as given, Stripe's default `always` otherwise."""
+    setting = params.get("automatic_payment_methods") or {}
+    if not setting.get("enabled"):
+        return None
+    return {"allow_redirects": setting.get("allow_redirects") or "always", "enabled": True}
+
+
 def create(ctx: Ctx, obj: dict[str, Any], *, customer: str | None = None, owner: str | None = None,
            event: str | None = None, created: int | None = None) -> dict[str, Any]:
     """Store a new object and record its `<type>.created` event (or `event`), in the caller's transaction."""

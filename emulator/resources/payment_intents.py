@@ -79,8 +79,7 @@ def create(ctx: Ctx, params: dict[str, Any], *, invoice: str | None = None) -> d
         "amount_received": 0,
         "application": None,
         "application_fee_amount": None,
-        "automatic_payment_methods": ({"allow_redirects": "always", "enabled": True}
-                                      if (params.get("automatic_payment_methods") or {}).get("enabled") else None),
+        "automatic_payment_methods": common.automatic_payment_methods(params),
         "canceled_at": None,
         "cancellation_reason": None,
         "capture_method": params.get("capture_method", "automatic"),

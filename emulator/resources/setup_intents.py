@@ -43,8 +43,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "object": OBJECT,
         "allowed_payment_method_types": None,
         "application": None,
-        "automatic_payment_methods": ({"allow_redirects": "always", "enabled": True}
-                                      if (params.get("automatic_payment_methods") or {}).get("enabled") else None),
+        "automatic_payment_methods": common.automatic_payment_methods(params),
         "cancellation_reason": None,
         "client_secret": f"{intent_id}_secret_{ids.new_secret('', 18)}",
         "created": ctx.now(),

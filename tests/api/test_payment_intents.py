@@ -90,6 +90,18 @@ def test_retry_after_decline_with_new_card(client: stripe.StripeClient) -> None:
     assert len(client.v1.charges.list(params={"payment_intent": intent_id}).data) == 2
 
 
+def test_automatic_payment_methods_keep_allow_redirects(client: stripe.StripeClient) -> None:
+    never = {"enabled": True, "allow_redirects": "never"}
+    intent = pay(client, "pm_card_visa", automatic_payment_methods=never)
+    assert intent.automatic_payment_methods.to_dict() == {"allow_redirects": "never", "enabled": True}
+    setup = client.v1.setup_intents.create(params={"payment_method": "pm_card_visa", "confirm": True,
+                                                   "automatic_payment_methods": never})
+    assert setup.automatic_payment_methods.to_dict() == {"allow_redirects": "never", "enabled": True}
+    default = pay(client, "pm_card_visa", automatic_payment_methods={"enabled": True})
+    assert default.automatic_payment_methods.allow_redirects == "always"
+    assert pay(client, "pm_card_visa").automatic_payment_methods is None
+
+
 def test_manual_capture_and_cancel(client: stripe.StripeClient) -> None:
     intent = pay(client, "pm_card_visa", capture_method="manual")
     assert intent.status == "requires_capture" and intent.amount_capturable == 2000
