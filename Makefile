@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 12111
 DB ?= ./stripe-emulator.sqlite3
 
-.PHONY: run test venv browser bench clean
+.PHONY: run test venv browser node bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +27,26 @@ browser:
 		|| echo "warning: could not install chromium; browser tests will be skipped"; \
 	fi
 
+# stripe-node for the Node SDK tests, from tests/node/package-lock.json (Node.js 20+ and npm come with the
+# machine; without them those tests are skipped).
+NODE_MODULES := tests/node/node_modules/.package-lock.json
+node:
+	@if command -v npm >/dev/null && node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then \
+		[ $(NODE_MODULES) -nt tests/node/package-lock.json ] \
+		|| npm ci --prefix tests/node --no-audit --no-fund --loglevel=error \
+		|| echo "warning: could not install stripe-node; the Node SDK tests will be skipped"; \
+	else \
+		echo "warning: Node.js 20+ with npm not found; the Node SDK tests will be skipped"; \
+	fi
+
 run: venv
 	$(BIN)/stripe-portal-emulator serve --host $(HOST) --port $(PORT) --db $(DB) --seed demo
 
-test: venv browser
+test: venv browser node
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: venv
 	$(BIN)/python benchmarks/api_flow.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info stripe-emulator.sqlite3*
+	rm -rf $(VENV) build dist *.egg-info stripe-emulator.sqlite3* tests/node/node_modules
