@@ -1,6 +1,7 @@
 """The hosted invoice page (`invoice.hosted_invoice_url`) and its printable version (`invoice.invoice_pdf`).
 Open invoices can be paid here with the customer's default payment method or a test card, as Stripe's
-hosted page allows."""
+hosted page allows. The page speaks the customer's language: `preferred_locales[0]`, else the browser's
+(Accept-Language), else English, with the portal's catalogues and CLDR formats for money and dates."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
 from emulator import store as store_module
-from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import StripeError
+from emulator.portal import i18n
 from emulator.resources import accounts, branding, invoices
 from emulator.store import Store
 
@@ -32,11 +33,19 @@ def _context(invoice_id: str) -> tuple[Ctx, dict[str, Any]]:
     return ctx, invoice
 
 
+def _translator(ctx: Ctx, invoice: dict[str, Any]) -> i18n.Translator:
+    customer = ctx.store.get(ctx.account_id, invoice["customer"], "customer") or {}
+    preferred = customer.get("preferred_locales") or []
+    return i18n.Translator(preferred[0] if preferred else i18n.from_accept_language(list(request.accept_languages)))
+
+
 def _view(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
-    money = lambda amount: format_amount(amount, invoice["currency"])  # noqa: E731
+    translator = _translator(ctx, invoice)
     # The account's icon, brand colour (buttons, links) and accent colour (the page background).
     theme = branding.invoice_theme(ctx)
-    return {"money": money, "theme": theme, "accent": theme["brand"], "account_id": ctx.account_id}
+    return {"t": translator.t, "money": lambda amount: translator.money(amount, invoice["currency"]),
+            "date": translator.date, "hook": i18n.hook, "html_lang": translator.html_lang, "theme": theme, "accent": theme["brand"],
+            "account_id": ctx.account_id}
 
 
 @bp.get("/<invoice_id>")
@@ -55,11 +64,12 @@ def printable(invoice_id: str) -> str:
 @bp.post("/<invoice_id>/pay")
 def pay(invoice_id: str) -> Response:
     ctx, invoice = _context(invoice_id)
+    translator = _translator(ctx, invoice)
     card = request.form.get("payment_method") or None
     try:
         with ctx.store.transaction():
             result = invoices.pay(ctx, invoice_id, {"payment_method": card} if card else {})
-        message = "Payment succeeded." if result["status"] == "paid" else "Payment is pending."
+        message = translator.text("invoice_page.paid" if result["status"] == "paid" else "invoice_page.pending")
     except StripeError as error:
-        message = error.message
+        message = translator.refusal(error)
     return redirect(url_for("invoice_page.page", invoice_id=invoice_id, message=message))

@@ -1,8 +1,9 @@
-"""The portal's message catalogue: every text of the portal pages and their outcome messages, per language.
-Keys are stable; `{placeholders}` are filled in by `emulator.portal.i18n` (in templates, values may be HTML
-elements carrying a `data-testid`). English (below) is complete and the reference; the other languages are
-`locales/<tag>.json` files with the same keys and placeholders, and any key missing there falls back to
-English. The wording is the emulator's own (Stripe's exact labels are not published)."""
+"""The portal's message catalogue: every text of the portal pages, the hosted invoice page and their outcome
+messages, per language. Keys are stable; `{placeholders}` are filled in by `emulator.portal.i18n` (in
+templates, values may be HTML elements carrying a `data-testid`). English (below) is complete and the
+reference; the other languages are `locales/<tag>.json` files with the same keys and placeholders, and any
+key missing there falls back to English. The wording is the emulator's own (Stripe's exact labels are not
+published)."""
 
 from __future__ import annotations
 
@@ -238,6 +239,27 @@ EN: dict[str, str] = {
     "login.locked_code": "Too many attempts. Request a new code.",
     "recover.intro": "To keep going, verify your email address: we'll email you a code that opens a new link.",
     "recover.send_code": "Send code",
+    # the hosted invoice page (hosted_invoice_url) and its printable version (invoice_pdf)
+    "invoice_page.title": "Invoice {number}",
+    "invoice_page.download": "Download invoice",
+    "invoice_page.issued": "Issued {date}",
+    "invoice_page.due": "Due {date}",
+    "invoice_page.billed_to": "Billed to {customer}",
+    "invoice_page.description": "Description",
+    "invoice_page.amount": "Amount",
+    "invoice_page.subtotal": "Subtotal",
+    "invoice_page.discount": "Discount",
+    "invoice_page.total": "Total",
+    "invoice_page.applied_balance": "Applied balance",
+    "invoice_page.amount_due": "Amount due",
+    "invoice_page.amount_paid": "Amount paid",
+    "invoice_page.pay_with": "Pay with",
+    "invoice_page.default_method": "the saved default payment method",
+    "invoice_page.test_card": "test card {card}",
+    "invoice_page.test_card_declines": "test card that declines ({last4})",
+    "invoice_page.pay": "Pay {amount}",
+    "invoice_page.paid": "Payment succeeded.",
+    "invoice_page.pending": "Payment is pending.",
 }
 
 

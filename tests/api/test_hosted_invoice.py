@@ -1,4 +1,4 @@
-"""The hosted invoice page and its printable version, paid from real Chromium."""
+"""The hosted invoice page and its printable version, paid from real Chromium, in the customer's language."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import requests
 import stripe
 
 
-def open_invoice(client: stripe.StripeClient) -> stripe.Invoice:
+def open_invoice(client: stripe.StripeClient, **customer: object) -> stripe.Invoice:
     product = client.v1.products.create(params={"name": "Hosted"})
     price = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 4200,
                                             "recurring": {"interval": "month"}})
     customer = client.v1.customers.create(params={"name": "Ada", "email": "ada@example.com",
                                                   "payment_method": "pm_card_chargeCustomerFail",
                                                   "invoice_settings": {"default_payment_method":
-                                                                       "pm_card_chargeCustomerFail"}})
+                                                                       "pm_card_chargeCustomerFail"},
+                                                  **customer})
     subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}]})
     assert subscription.status == "incomplete"
     return client.v1.invoices.retrieve(subscription.latest_invoice)
@@ -32,13 +33,43 @@ def test_printable_invoice(client: stripe.StripeClient) -> None:
 def test_pay_open_invoice_in_chromium(client: stripe.StripeClient, page: object) -> None:
     invoice = open_invoice(client)
     page.goto(invoice.hosted_invoice_url)  # type: ignore[attr-defined]
-    assert page.get_by_test_id("invoice-status").inner_text() == "open"  # type: ignore[attr-defined]
+    status = page.get_by_test_id("invoice-status")  # type: ignore[attr-defined]
+    assert (status.inner_text(), status.get_attribute("data-status")) == ("Open", "open")
     assert page.get_by_test_id("invoice-amount-due").inner_text() == "$42.00"  # type: ignore[attr-defined]
     page.get_by_test_id("invoice-pay-method").select_option("pm_card_chargeCustomerFail")  # type: ignore[attr-defined]
     page.get_by_test_id("invoice-pay").click()  # type: ignore[attr-defined]
     assert "declined" in page.get_by_test_id("invoice-message").inner_text()  # type: ignore[attr-defined]
     page.get_by_test_id("invoice-pay-method").select_option("pm_card_visa")  # type: ignore[attr-defined]
     page.get_by_test_id("invoice-pay").click()  # type: ignore[attr-defined]
-    assert page.get_by_test_id("invoice-status").inner_text() == "paid"  # type: ignore[attr-defined]
+    assert page.get_by_test_id("invoice-status").get_attribute("data-status") == "paid"  # type: ignore[attr-defined]
+    assert page.get_by_test_id("invoice-message").inner_text() == "Payment succeeded."  # type: ignore[attr-defined]
     assert client.v1.invoices.retrieve(invoice.id).status == "paid"
     assert client.v1.subscriptions.list(params={"status": "active"}).data[0].latest_invoice == invoice.id
+
+
+@pytest.mark.browser
+def test_invoice_page_speaks_the_customers_language(client: stripe.StripeClient, page: object) -> None:
+    """The customer's preferred_locales choose the page's language (texts, money, dates, card errors)."""
+    invoice = open_invoice(client, preferred_locales=["fr-FR"])
+    page.goto(invoice.hosted_invoice_url)  # type: ignore[attr-defined]
+    assert page.locator("html").get_attribute("lang") == "fr-FR"  # type: ignore[attr-defined]
+    assert page.get_by_test_id("invoice-status").inner_text() == "Ouverte"  # type: ignore[attr-defined]
+    assert page.get_by_test_id("invoice-amount-due").inner_text() == "42,00\xa0$US"  # type: ignore[attr-defined]
+    assert page.get_by_test_id("invoice-pay").inner_text() == "Payer 42,00\xa0$US"  # type: ignore[attr-defined]
+    page.get_by_test_id("invoice-pay-method").select_option("pm_card_chargeCustomerFail")  # type: ignore[attr-defined]
+    page.get_by_test_id("invoice-pay").click()  # type: ignore[attr-defined]
+    assert page.get_by_test_id("invoice-message").inner_text() == \
+        "Votre carte a été refusée."  # type: ignore[attr-defined]
+    page.get_by_test_id("invoice-pay-method").select_option("pm_card_visa")  # type: ignore[attr-defined]
+    page.get_by_test_id("invoice-pay").click()  # type: ignore[attr-defined]
+    status = page.get_by_test_id("invoice-status")  # type: ignore[attr-defined]
+    assert (status.inner_text(), status.get_attribute("data-status")) == ("Payée", "paid")
+
+
+def test_printable_invoice_follows_the_browser_without_preferred_locales(client: stripe.StripeClient) -> None:
+    invoice = open_invoice(client)
+    german = requests.get(invoice.invoice_pdf, headers={"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert '<html lang="de-DE">' in german.text and "42,00\xa0$" in german.text
+    assert "Rechnung" in german.text
+    english = requests.get(invoice.invoice_pdf, headers={"Accept-Language": "is"})
+    assert '<html lang="en">' in english.text and "Amount due" in english.text

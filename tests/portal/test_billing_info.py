@@ -222,7 +222,8 @@ def test_past_due_subscription_is_paid_by_a_new_card(client: stripe.StripeClient
     link = rows.nth(0).get_by_test_id("invoice-history-link")
     assert link.get_attribute("href") == paid.hosted_invoice_url
     link.click()
-    assert text(page, "invoice-number") == paid.number and text(page, "invoice-status") == "paid"
+    assert text(page, "invoice-number") == paid.number and text(page, "invoice-status") == "Paid"
+    assert page.get_by_test_id("invoice-status").get_attribute("data-status") == "paid"
     assert text(page, "invoice-total") == "$20.00"
 
 
