@@ -42,7 +42,9 @@ def record(ctx: Ctx, customer_id: str, amount: int, *, invoice: str | None = Non
 
 
 def create(ctx: Ctx, customer_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST /v1/customers/{id}/balance_transactions`: a manual adjustment (amount, currency)."""
+    """`POST /v1/customers/{id}/balance_transactions`: a manual adjustment (amount, currency), dated on the
+    customer's test clock when it has one."""
+    ctx = ctx.on_clock(common.require(ctx, "customer", customer_id).get("test_clock"))
     return record(ctx, customer_id, params["amount"], description=params.get("description"),
                   metadata=common.metadata_for_create(params.get("metadata")), currency=params["currency"].lower())
 

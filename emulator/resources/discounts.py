@@ -16,14 +16,19 @@ OBJECT = "discount"
 
 
 def create(ctx: Ctx, spec: dict[str, Any], *, customer: str, subscription: str | None, param: str,
-           start: int | None = None, amount: int | None = None, currency: str | None = None) -> dict[str, Any]:
-    """A discount from `{coupon}` / `{promotion_code}` / `{discount}` (an existing one, reused)."""
+           start: int | None = None, amount: int | None = None, currency: str | None = None,
+           update: bool = False) -> dict[str, Any]:
+    """A discount from `{coupon}` / `{promotion_code}` / `{discount}` (an existing one, reused). `update`: added
+    by a subscription update, where codes with an amount restriction are refused."""
     if spec.get("discount"):
         return common.require(ctx, OBJECT, spec["discount"], kind="discount", param=f"{param}[discount]")
     promo_id = None
     if spec.get("promotion_code"):
         promo = promotion_codes.require(ctx, spec["promotion_code"], param=f"{param}[promotion_code]")
-        promotion_codes.check_redeemable(ctx, promo, customer, amount, currency, param=f"{param}[promotion_code]")
+        if update:
+            promotion_codes.check_applicable_later(ctx, promo, customer, param=f"{param}[promotion_code]")
+        else:
+            promotion_codes.check_redeemable(ctx, promo, customer, amount, currency, param=f"{param}[promotion_code]")
         coupon_id = promo["promotion"]["coupon"]
         promo_id = promo["id"]
         promotion_codes.redeem(ctx, promo_id)
@@ -55,7 +60,7 @@ def create(ctx: Ctx, spec: dict[str, Any], *, customer: str, subscription: str |
 
 
 def resolve_list(ctx: Ctx, specs: Any, *, customer: str, subscription: str | None, param: str = "discounts",
-                 amount: int | None = None, currency: str | None = None) -> list[str]:
+                 amount: int | None = None, currency: str | None = None, update: bool = False) -> list[str]:
     """Discount ids for a `discounts[]` parameter (at most 20, no duplicate coupons)."""
     if not specs:
         return []
@@ -65,7 +70,7 @@ def resolve_list(ctx: Ctx, specs: Any, *, customer: str, subscription: str | Non
     seen: set[str] = set()
     for index, spec in enumerate(specs):
         discount = create(ctx, spec, customer=customer, subscription=subscription, param=f"{param}[{index}]",
-                          amount=amount, currency=currency)
+                          amount=amount, currency=currency, update=update)
         coupon_id = discount["source"]["coupon"]
         if coupon_id in seen:
             raise InvalidRequestError("The same coupon cannot be applied twice.", param=f"{param}[{index}]")

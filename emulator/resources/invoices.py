@@ -501,6 +501,9 @@ PAID_HOOKS: list[Any] = []
 OVERDUE_HOOKS: list[Any] = []
 FAILED_HOOKS: list[Any] = []
 ACTION_REQUIRED_HOOKS: list[Any] = []
+VOIDED_HOOKS: list[Any] = []
+# Statuses in which an invoice can still be paid.
+PAYABLE_STATUSES = ("open", "uncollectible")
 
 
 def payment_method_for(ctx: Ctx, invoice: dict[str, Any]) -> str | None:
@@ -532,7 +535,7 @@ def attempt_payment(ctx: Ctx, invoice_id: str, *, payment_method: str | None = N
     from emulator.resources import payment_intents
 
     invoice = require(ctx, invoice_id)
-    if invoice["status"] != "open":
+    if invoice["status"] not in PAYABLE_STATUSES:
         raise InvalidRequestError(f"Invoice is already {invoice['status']}.", code="invoice_not_editable")
     pm_id = payment_method or payment_method_for(ctx, invoice)
     before = invoice
@@ -596,20 +599,22 @@ def intent_settled(ctx: Ctx, intent: dict[str, Any]) -> None:
     if not invoice_id or not invoice_id[0] or ctx.memo.get("paying_invoice") == invoice_id[0]:
         return
     invoice = ctx.store.get(ctx.account_id, invoice_id[0], OBJECT)
-    if invoice and invoice["status"] == "open" and intent["status"] == "succeeded":
+    if invoice and invoice["status"] in PAYABLE_STATUSES and intent["status"] == "succeeded":
         _mark_paid(ctx, invoice, intent)
 
 
 def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST /v1/invoices/{id}/pay`: finalize a draft, then charge (or `paid_out_of_band`)."""
+    """`POST /v1/invoices/{id}/pay`: finalize a draft, then charge (or `paid_out_of_band`). An uncollectible
+    invoice can still be paid, as in Stripe."""
     ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     invoice = require(ctx, invoice_id)
     if invoice["status"] == "draft":
         invoice = finalize(ctx, invoice_id)
     if invoice["status"] == "paid":
         raise InvalidRequestError("Invoice is already paid", code=None)
-    if invoice["status"] != "open":
-        raise InvalidRequestError(f"You can only pay an open invoice. This invoice is {invoice['status']}.")
+    if invoice["status"] not in PAYABLE_STATUSES:
+        raise InvalidRequestError(f"You can only pay an open or uncollectible invoice. This invoice is "
+                                  f"{invoice['status']}.")
     if params.get("paid_out_of_band"):
         return _mark_paid(ctx, invoice, None, paid_amount=0)
     pm = params.get("payment_method")
@@ -647,6 +652,8 @@ def void(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
     timers.cancel(ctx, None, invoice_id)
     common.save(ctx, before, invoice, event="")
     events.emit(ctx, "invoice.voided", invoice)
+    for hook in VOIDED_HOOKS:
+        hook(ctx, invoice)
     return invoice
 
 

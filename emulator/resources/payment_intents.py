@@ -64,7 +64,7 @@ def create(ctx: Ctx, params: dict[str, Any], *, invoice: str | None = None) -> d
         raise InvalidRequestError("This value must be greater than or equal to 1.", param="amount")
     customer = params.get("customer")
     if customer:
-        common.require(ctx, "customer", customer, param="customer")
+        ctx = ctx.on_clock(common.require(ctx, "customer", customer, param="customer").get("test_clock"))
     intent_id = ids.new_id("pi")
     pm = _resolve_payment_method(ctx, params["payment_method"], customer, "payment_method") \
         if params.get("payment_method") else None

@@ -101,6 +101,7 @@ def create_manual_invoice(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/invoices`: a draft for the customer; pending invoice items are excluded unless
     `pending_invoice_items_behavior=include` (the default since 2022)."""
     customer = common.require(ctx, "customer", params.get("customer") or "", param="customer")
+    ctx = ctx.on_clock(customer.get("test_clock"))
     subscription = None
     if params.get("subscription"):
         subscription = subscriptions.require(ctx, params["subscription"], param="subscription")

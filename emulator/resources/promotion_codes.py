@@ -175,14 +175,8 @@ def check_redeemable(ctx: Ctx, promo: dict[str, Any], customer_id: str, amount: 
                      *, param: str) -> None:
     """Stripe's restrictions at redemption: active, the right customer, first-time customers only, and a
     minimum amount (checked against the first payment)."""
-    if not _active_now(ctx, promo):
-        raise InvalidRequestError("This promotion code cannot be redeemed because it is inactive.", param=param)
-    if promo.get("customer") and promo["customer"] != customer_id:
-        raise InvalidRequestError("This promotion code cannot be redeemed by this customer.", param=param)
+    check_applicable(ctx, promo, customer_id, param=param)
     restrictions = promo["restrictions"]
-    if restrictions["first_time_transaction"] and _has_prior_transactions(ctx, customer_id):
-        raise InvalidRequestError("This promotion code cannot be redeemed because the associated customer has "
-                                  "prior transactions.", param=param)
     minimum = restrictions.get("minimum_amount")
     if minimum is not None and amount is not None:
         if currency and currency != restrictions.get("minimum_amount_currency"):
@@ -191,6 +185,32 @@ def check_redeemable(ctx: Ctx, promo: dict[str, Any], customer_id: str, amount: 
             raise InvalidRequestError(
                 f"This promotion code cannot be redeemed because the minimum amount of {minimum} was not met.",
                 param=param)
+
+
+def check_applicable_later(ctx: Ctx, promo: dict[str, Any], customer_id: str, *, param: str) -> None:
+    """Where no first payment is made (a subscription update, a future schedule phase), Stripe refuses codes
+    with an amount restriction, besides its other rules."""
+    check_applicable(ctx, promo, customer_id, param=param)
+    refuse_amount_restriction(promo, param=param)
+
+
+def refuse_amount_restriction(promo: dict[str, Any], *, param: str) -> None:
+    """Codes with a minimum amount apply only where a first payment is made (Stripe's wording is not known;
+    this message is the emulator's)."""
+    if promo["restrictions"].get("minimum_amount") is not None:
+        raise InvalidRequestError("This promotion code has a minimum amount restriction and can only be redeemed "
+                                  "on a new subscription or a one-time payment.", param=param)
+
+
+def check_applicable(ctx: Ctx, promo: dict[str, Any], customer_id: str, *, param: str) -> None:
+    """Active, the right customer, first-time customers only."""
+    if not _active_now(ctx, promo):
+        raise InvalidRequestError("This promotion code cannot be redeemed because it is inactive.", param=param)
+    if promo.get("customer") and promo["customer"] != customer_id:
+        raise InvalidRequestError("This promotion code cannot be redeemed by this customer.", param=param)
+    if promo["restrictions"]["first_time_transaction"] and _has_prior_transactions(ctx, customer_id):
+        raise InvalidRequestError("This promotion code cannot be redeemed because the associated customer has "
+                                  "prior transactions.", param=param)
 
 
 def _has_prior_transactions(ctx: Ctx, customer_id: str) -> bool:

@@ -49,8 +49,9 @@ def require(ctx: Ctx, schedule_id: str) -> dict[str, Any]:
     return common.require(ctx, OBJECT, schedule_id, kind="subscription_schedule")
 
 
-def _discount_specs(ctx: Ctx, specs: Any, name: str) -> list[dict[str, Any]]:
-    """A phase's `discounts[]`: the coupons / promotion codes (checked now, redeemed when the phase starts)."""
+def _discount_specs(ctx: Ctx, specs: Any, name: str, start: int) -> list[dict[str, Any]]:
+    """A phase's `discounts[]`: the coupons / promotion codes (checked now, redeemed when the phase starts; a
+    phase starting later refuses codes with an amount restriction, as Stripe does)."""
     if not specs:
         return []
     result = []
@@ -59,7 +60,9 @@ def _discount_specs(ctx: Ctx, specs: Any, name: str) -> list[dict[str, Any]]:
         if spec.get("coupon"):
             coupons.require(ctx, spec["coupon"], param=f"{param}[coupon]")
         elif spec.get("promotion_code"):
-            promotion_codes.require(ctx, spec["promotion_code"], param=f"{param}[promotion_code]")
+            promo = promotion_codes.require(ctx, spec["promotion_code"], param=f"{param}[promotion_code]")
+            if start > ctx.now():
+                promotion_codes.refuse_amount_restriction(promo, param=f"{param}[promotion_code]")
         elif spec.get("discount"):
             common.require(ctx, "discount", spec["discount"], kind="discount", param=f"{param}[discount]")
         else:
@@ -158,7 +161,7 @@ def _phase(ctx: Ctx, spec: dict[str, Any], start: int, index: int, *, param: str
         "default_payment_method": spec.get("default_payment_method"),
         "default_tax_rates": tax_rates.resolve(ctx, spec.get("default_tax_rates"), f"{name}[default_tax_rates]"),
         "description": spec.get("description"),
-        "discounts": _discount_specs(ctx, spec.get("discounts"), name),
+        "discounts": _discount_specs(ctx, spec.get("discounts"), name, start),
         "end_date": end,
         "invoice_settings": None if days_until_due is None else {
             "account_tax_ids": None, "custom_fields": None, "days_until_due": days_until_due, "description": None,

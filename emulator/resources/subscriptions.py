@@ -829,11 +829,25 @@ def _on_invoice_paid(ctx: Ctx, invoice: dict[str, Any]) -> None:
         apply_pending_update(ctx, subscription_id)
         return
     if before["status"] in ("incomplete", "past_due", "unpaid") and before["latest_invoice"] == invoice["id"]:
-        after = {**_copy(before), "status": "active"}
-        save(ctx, before, after)
-        _schedule_period_end(ctx, after)
+        _reactivate(ctx, before)
     if invoice["billing_reason"] == "subscription_create":
         _consume_once_discounts(ctx, require(ctx, subscription_id))
+
+
+def _reactivate(ctx: Ctx, before: dict[str, Any]) -> None:
+    after = {**_copy(before), "status": "active"}
+    save(ctx, before, after)
+    _schedule_period_end(ctx, after)
+
+
+def _on_invoice_voided(ctx: Ctx, invoice: dict[str, Any]) -> None:
+    """Stripe derives the status from the latest invoice that is not void: voiding the unpaid invoice that made
+    a subscription past_due or unpaid makes it active again."""
+    subscription_id = invoices.subscription_of(invoice)
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT) if subscription_id else None
+    if before is not None and before["status"] in ("past_due", "unpaid") and \
+            before["latest_invoice"] == invoice["id"]:
+        _reactivate(ctx, before)
 
 
 def _on_invoice_failed(ctx: Ctx, invoice: dict[str, Any]) -> None:
@@ -900,6 +914,7 @@ invoices.OVERDUE_HOOKS.append(_on_invoice_overdue)
 invoices.PAID_HOOKS.append(_on_invoice_paid)
 invoices.FAILED_HOOKS.append(_on_invoice_failed)
 invoices.ACTION_REQUIRED_HOOKS.append(_on_action_required)
+invoices.VOIDED_HOOKS.append(_on_invoice_voided)
 
 
 def expire_incomplete(ctx: Ctx, subscription_id: str) -> None:
@@ -933,6 +948,10 @@ def trial_will_end(ctx: Ctx, subscription_id: str) -> None:
 
 
 # -- update -------------------------------------------------------------------------------------------------
+# What Stripe lets an integration change while the first payment is outstanding.
+INCOMPLETE_UPDATABLE = frozenset({"metadata", "default_payment_method", "default_source"})
+
+
 def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/subscriptions/{id}`."""
     from emulator.resources import payment_methods
@@ -945,6 +964,11 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
             raise InvalidRequestError(
                 "A canceled subscription can only update its cancellation_details and metadata.",
                 code="invalid_canceled_subscription_fields")
+    refused = sorted(set(params) - INCOMPLETE_UPDATABLE)
+    if before["status"] == "incomplete" and refused:
+        raise InvalidRequestError(
+            "An incomplete subscription can only update its metadata, default_payment_method and default_source "
+            "until its first invoice is paid.", param=refused[0])
     if before.get("schedule") and not ctx.memo.get("schedule_applying"):
         for key in ("cancel_at", "cancel_at_period_end"):
             if key in params:
@@ -992,7 +1016,7 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
                                                                      "resumes_at": pause.get("resumes_at")}
     if "discounts" in params:
         kept = discounts.resolve_list(ctx, params["discounts"], customer=subscription["customer"],
-                                      subscription=subscription_id)
+                                      subscription=subscription_id, update=True)
         for discount_id in subscription["discounts"]:
             if discount_id not in kept:
                 discounts.remove(ctx, discount_id)

@@ -363,6 +363,96 @@ def test_promotion_code_minimum_amount(client: stripe.StripeClient) -> None:
     assert info.value.param == "discounts[0][promotion_code]"
 
 
+def test_amount_restricted_codes_only_apply_where_a_first_payment_is_made(client: stripe.StripeClient) -> None:
+    """Stripe refuses codes with a minimum amount on subscription updates and future schedule phases."""
+    prices = setup_catalog(client, {"Big": 9000})
+    coupon = client.v1.coupons.create(params={"percent_off": 10, "duration": "forever"})
+    promo = client.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id},
+                                                     "restrictions": {"minimum_amount": 1000,
+                                                                      "minimum_amount_currency": "usd"}})
+    clock, customer = clock_customer(client, ts(2026, 2, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Big"]}]})
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscriptions.update(subscription.id, params={"discounts": [{"promotion_code": promo.id}]})
+    assert info.value.param == "discounts[0][promotion_code]"
+    assert client.v1.subscriptions.retrieve(subscription.id).discounts == []
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscription_schedules.create(params={
+            "customer": customer, "start_date": ts(2026, 3, 1),
+            "phases": [{"items": [{"price": prices["Big"]}], "discounts": [{"promotion_code": promo.id}]}]})
+    assert info.value.param == "phases[0][discounts][0][promotion_code]"
+    # On a new subscription the first payment is checked against the minimum, and the code applies.
+    other = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Big"]}],
+                                                   "discounts": [{"promotion_code": promo.id}]})
+    assert client.v1.invoices.retrieve(other.latest_invoice).total == 8100
+
+
+def test_incomplete_subscription_changes_only_its_payment_settings(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 5000, "Max": 9000})
+    clock, customer = clock_customer(client, ts(2026, 11, 1), token="pm_card_chargeCustomerFail")
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    assert subscription.status == "incomplete"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.subscriptions.update(subscription.id, params={
+            "items": [{"id": subscription["items"].data[0].id, "price": prices["Max"]}]})
+    assert info.value.param == "items"
+    assert client.v1.subscriptions.retrieve(subscription.id)["items"].data[0].price.id == prices["Pro"]
+    visa = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer})
+    updated = client.v1.subscriptions.update(subscription.id, params={"default_payment_method": visa.id,
+                                                                      "metadata": {"retry": "yes"}})
+    assert updated.default_payment_method == visa.id and updated.metadata.to_dict() == {"retry": "yes"}
+    client.v1.invoices.pay(subscription.latest_invoice)
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
+
+
+def test_voiding_the_failed_renewal_returns_the_subscription_to_active(client: stripe.StripeClient) -> None:
+    """Stripe derives the status from the latest invoice that is not void."""
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 10, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
+    client.v1.subscriptions.update(subscription.id, params={"default_payment_method": failing.id})
+    advance(client, clock, ts(2026, 11, 1, 2))
+    past_due = client.v1.subscriptions.retrieve(subscription.id)
+    assert past_due.status == "past_due"
+    voided = client.v1.invoices.void_invoice(past_due.latest_invoice)
+    assert voided.status == "void" and voided.next_payment_attempt is None
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
+    advance(client, clock, ts(2026, 11, 20))  # no retry of the voided invoice
+    assert client.v1.invoices.retrieve(voided.id).attempt_count == 1
+
+
+def test_an_uncollectible_invoice_can_still_be_paid(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 10, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
+    client.v1.subscriptions.update(subscription.id, params={"default_payment_method": failing.id})
+    advance(client, clock, ts(2026, 11, 1, 2))
+    invoice_id = client.v1.subscriptions.retrieve(subscription.id).latest_invoice
+    assert client.v1.invoices.mark_uncollectible(invoice_id).status == "uncollectible"
+    paid = client.v1.invoices.pay(invoice_id, params={"payment_method": "pm_card_visa"})
+    assert (paid.status, paid.amount_paid, paid.amount_remaining) == ("paid", 2000, 0)
+    assert paid.status_transitions.marked_uncollectible_at is not None and paid.status_transitions.paid_at
+    assert "invoice.paid" in [event.type for event in client.v1.events.list(params={"limit": 5}).data]
+
+
+def test_manual_invoices_and_payments_live_on_the_customers_clock(client: stripe.StripeClient) -> None:
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    client.v1.invoice_items.create(params={"customer": customer, "amount": 700, "currency": "usd"})
+    invoice = client.v1.invoices.create(params={"customer": customer, "pending_invoice_items_behavior": "include"})
+    assert invoice.created == ts(2026, 1, 1)
+    assert invoice.automatically_finalizes_at == ts(2026, 1, 1, 1)
+    intent = client.v1.payment_intents.create(params={"amount": 500, "currency": "usd", "customer": customer})
+    assert intent.created == ts(2026, 1, 1)
+    credit = client.v1.customers.balance_transactions.create(customer, params={"amount": -300, "currency": "usd"})
+    assert credit.created == ts(2026, 1, 1)
+    advance(client, clock, ts(2026, 1, 1, 3))
+    finalized = client.v1.invoices.retrieve(invoice.id)
+    assert finalized.status == "paid" and finalized.status_transitions.finalized_at == ts(2026, 1, 1, 1)
+    assert finalized.amount_paid == 400  # 700 less the 300 credit
+
+
 def test_subscription_items_and_search(client: stripe.StripeClient) -> None:
     prices = setup_catalog(client, {"Base": 1000, "Addon": 300})
     clock, customer = clock_customer(client, ts(2026, 3, 1))
