@@ -1282,8 +1282,9 @@ def _credit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], it
         _credit_billed(ctx, customer, subscription, item, moment, end)
         return
     price, quantity = item["price"], item["quantity"]
-    amount = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
-    amount = _discounted(ctx, subscription, price, amount)
+    full = pricing.exact_amount(price, quantity)
+    amount = proration.prorate(full, start, end, moment)
+    amount -= sum(d["amount"] for d in _proration_discounts(ctx, subscription, price, amount, full))
     if amount == 0:
         return
     invoice_items.store(ctx, invoice_items.build(
@@ -1381,8 +1382,9 @@ def _credited_line(ctx: Ctx, subscription_id: str, item_id: str, moment: int) ->
 
 def _debit(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], item: dict[str, Any],
            price: dict[str, Any], quantity: int, moment: int, start: int, end: int) -> None:
-    gross = proration.prorate(pricing.exact_amount(price, quantity), start, end, moment)
-    taken = _proration_discounts(ctx, subscription, price, gross)
+    full = pricing.exact_amount(price, quantity)
+    gross = proration.prorate(full, start, end, moment)
+    taken = _proration_discounts(ctx, subscription, price, gross, full)
     itemized = _itemized(subscription)
     amount = gross if itemized else gross - sum(d["amount"] for d in taken)
     if amount == 0:
@@ -1409,28 +1411,30 @@ def _itemize(invoice_item: dict[str, Any], taken: list[dict[str, Any]]) -> None:
     invoice_item["proration_details"]["discount_amounts"] = taken
 
 
-def _proration_discounts(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int
-                         ) -> list[dict[str, Any]]:
-    """What the subscription's active percent-off discounts take off a proration amount, in order."""
+def _proration_discounts(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int,
+                         full: Fraction | int) -> list[dict[str, Any]]:
+    """What the subscription's active discounts take off a proration `amount` (of a `full` period's amount), in
+    order. A percent off takes its share of what remains; an amount off comes off the full period's amount and
+    is prorated with it (Stripe's example: half a period of a $10 item with $5 off credits 0.5 x (10 - 5))."""
     taken = []
     remaining = amount
     for discount_id in subscription["discounts"]:
         coupon = discounts.coupon_of(ctx, discount_id)
-        if coupon is None:
+        if coupon is None or remaining <= 0:
             continue
         products = (coupon.get("applies_to") or {}).get("products")
         if products and price["product"] not in products:
             continue
         if coupon.get("percent_off") is not None:
             share = proration.round_amount(Fraction(remaining) * Fraction(str(coupon["percent_off"])) / 100)
-            taken.append({"amount": share, "discount": discount_id})
-            remaining -= share
+        elif coupon.get("amount_off") and coupon.get("currency") == price["currency"] and full:
+            share = min(proration.round_amount(min(Fraction(coupon["amount_off"]), Fraction(full)) * amount
+                                               / Fraction(full)), remaining)
+        else:
+            continue
+        taken.append({"amount": share, "discount": discount_id})
+        remaining -= share
     return taken
-
-
-def _discounted(ctx: Ctx, subscription: dict[str, Any], price: dict[str, Any], amount: int) -> int:
-    """Discounts active on the subscription are baked into proration amounts (proration_discounts=included)."""
-    return amount - sum(d["amount"] for d in _proration_discounts(ctx, subscription, price, amount))
 
 
 def _reset_anchor(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], now: int, behavior: str) -> None:

@@ -60,3 +60,41 @@ def test_proration_discounts_need_flexible_mode(client: stripe.StripeClient) -> 
     default = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Ten"]}],
                                                      "billing_mode": {"type": "flexible"}})
     assert default.billing_mode.flexible.proration_discounts == "included"
+
+
+@pytest.mark.parametrize("mode,credit", [("classic", -250), ("flexible", -417)])
+def test_example_e_amount_off_is_baked_into_the_credit(client: stripe.StripeClient, mode: str, credit: int) -> None:
+    """Reference example E: $10 and $20 items with $5 off; the $10 item deleted halfway. classic credits
+    0.5 x (10 - 5); flexible credits half of what the item was billed (1000 - 166)."""
+    prices = setup_catalog(client, {"Ten": 1000, "Twenty": 2000})
+    coupon = client.v1.coupons.create(params={"amount_off": 500, "currency": "usd", "duration": "forever"})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Ten"]}, {"price": prices["Twenty"]}],
+        "discounts": [{"coupon": coupon.id}], "billing_mode": {"type": mode}})
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert first.total == 2500
+    assert sorted(line.discount_amounts[0].amount for line in first.lines.data) == [166, 334]
+    advance(client, clock, ts(2026, 4, 16))
+    ten = next(item for item in subscription["items"].data if item.price.id == prices["Ten"])
+    client.v1.subscription_items.delete(ten.id, params={"proration_behavior": "create_prorations"})
+    pending = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert [item.amount for item in pending] == [credit]
+
+
+@pytest.mark.parametrize("mode", ["classic", "flexible"])
+def test_amount_off_is_prorated_on_both_sides_of_an_upgrade(client: stripe.StripeClient, mode: str) -> None:
+    """$10 -> $20 halfway with $5 off forever: credit 0.5 x (10 - 5), debit 0.5 x (20 - 5)."""
+    prices = setup_catalog(client, {"Ten": 1000, "Twenty": 2000})
+    coupon = client.v1.coupons.create(params={"amount_off": 500, "currency": "usd", "duration": "forever"})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Ten"]}], "discounts": [{"coupon": coupon.id}],
+        "billing_mode": {"type": mode}})
+    advance(client, clock, ts(2026, 4, 16))
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "price": prices["Twenty"]}],
+        "proration_behavior": "always_invoice"})
+    invoice = client.v1.invoices.retrieve(updated.latest_invoice)
+    assert sorted(line.amount for line in invoice.lines.data) == [-250, 750]
+    assert invoice.total == 500
