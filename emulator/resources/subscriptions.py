@@ -1025,20 +1025,24 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
     _apply_cancel_params(subscription, params, now)
     immediate = False
     interval_changed = False
-    if params.get("items"):
-        interval_changed = _apply_items(ctx, before, subscription, params["items"], moment, behavior)
-        immediate = interval_changed
     anchor_now = (params.get("billing_cycle_anchor") or {}).get("type") == "now" \
         if isinstance(params.get("billing_cycle_anchor"), dict) else params.get("billing_cycle_anchor") == "now"
+    # classic: leaving all-zero prices for a paid one restarts the period now (flexible never does).
+    was_free = _all_free(before) and before["status"] != "trialing" and bool(params.get("items"))
+    leaves_free = was_free and subscription["billing_mode"]["type"] == "classic"
+    if params.get("items"):
+        # A period restarting now is billed in full: the changed items' remaining time is not debited.
+        interval_changed = _apply_items(ctx, before, subscription, params["items"], moment, behavior,
+                                        restarts=anchor_now or leaves_free)
+        immediate = interval_changed
     if "trial_end" in params:
         _apply_trial_end(ctx, subscription, params["trial_end"], now)
-    if anchor_now or interval_changed:
+    paid_now = was_free and not _all_free(subscription)
+    if anchor_now or interval_changed or (leaves_free and paid_now):
         _reset_anchor(ctx, before, subscription, now, behavior)
         immediate = True
-    was_free, is_free = _all_free(before), _all_free(subscription)
-    if was_free and not is_free and before["status"] != "trialing" and params.get("items"):
-        _reset_anchor(ctx, before, subscription, now, behavior)
-        immediate = True
+    elif paid_now:
+        immediate = True  # Stripe charges at once when a subscription that needed no payment starts paying
     save(ctx, before, subscription)
     if behavior == "always_invoice" or immediate:
         invoice = _invoice_now(ctx, subscription_id, params)
@@ -1058,10 +1062,10 @@ PENDING_UPDATE_EXPIRY = 23 * 3600
 
 
 def _all_free(subscription: dict[str, Any]) -> bool:
-    """Only zero-amount licensed items (a metered item is not a free price)."""
+    """Only zero-amount prices (a metered item is not a free price, nor is a paid price at quantity 0)."""
     items = subscription["items"]["data"]
     return not any(metered_usage.is_metered(i["price"]) for i in items) and \
-        sum(item_amount(i["price"], i["quantity"]) for i in items) == 0
+        sum(item_amount(i["price"], max(i["quantity"], 1)) for i in items) == 0
 
 
 def _defer_as_pending_update(ctx: Ctx, before: dict[str, Any], subscription_id: str, invoice: dict[str, Any]
@@ -1174,9 +1178,10 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
 
 
 def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], specs: list[dict[str, Any]],
-                 moment: int, behavior: str) -> bool:
-    """Add, change and remove items; create proration invoice items per Stripe's rules. Returns whether the
-    billing interval changed (which invoices at once and restarts the period)."""
+                 moment: int, behavior: str, *, restarts: bool = False) -> bool:
+    """Add, change and remove items; create proration invoice items per Stripe's rules (no debits when the
+    period `restarts` now: the new period is billed in full). Returns whether the billing interval changed
+    (which invoices at once and restarts the period)."""
     customer = common.require(ctx, "customer", subscription["customer"])
     by_id = {item["id"]: item for item in subscription["items"]["data"]}
     old_recurring = _recurring_of(before)
@@ -1223,7 +1228,7 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
                 _leave_metered(ctx, customer, subscription, item, moment, behavior)
             elif proratable:
                 _credit(ctx, customer, subscription, item, moment, start, end)
-            if proratable and not interval_changed and not metered_usage.is_metered(new_price):
+            if proratable and not (interval_changed or restarts) and not metered_usage.is_metered(new_price):
                 _debit(ctx, customer, subscription, item, new_price, new_quantity, moment, start, end)
             if metered_usage.is_metered(new_price):
                 metered_usage.mark_usage_from(ctx, item["id"], moment)
@@ -1249,7 +1254,7 @@ def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any],
             if metered_usage.is_metered(new_price):
                 # A metered item added mid-period counts usage from now on.
                 metered_usage.mark_usage_from(ctx, item["id"], moment)
-            elif proratable and not interval_changed:
+            elif proratable and not (interval_changed or restarts):
                 _debit(ctx, customer, subscription, item, new_price, quantity, moment, start, end)
             new_items.append(item)
     if not new_items:

@@ -453,6 +453,63 @@ def test_manual_invoices_and_payments_live_on_the_customers_clock(client: stripe
     assert finalized.amount_paid == 400  # 700 less the 300 credit
 
 
+def test_anchor_reset_with_a_price_change_bills_the_new_period_once(client: stripe.StripeClient) -> None:
+    """billing_cycle_anchor=now with a new price: credit the unused time, bill the new period in full (no
+    remaining-time debit on top)."""
+    prices = setup_catalog(client, {"Ten": 1000, "Twenty": 2000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Ten"]}]})
+    advance(client, clock, ts(2026, 4, 16))
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "price": prices["Twenty"]}],
+        "billing_cycle_anchor": {"type": "now"}})
+    invoice = client.v1.invoices.retrieve(updated.latest_invoice)
+    assert sorted(line.amount for line in invoice.lines.data) == [-500, 2000]
+    assert (invoice.total, invoice.amount_paid) == (1500, 1500)
+    assert updated.billing_cycle_anchor == ts(2026, 4, 16)
+    assert updated["items"].data[0].current_period_end == ts(2026, 5, 16)
+
+
+@pytest.mark.parametrize("mode", ["classic", "flexible"])
+def test_leaving_a_free_price(client: stripe.StripeClient, mode: str) -> None:
+    """classic: all-zero prices -> a paid one restarts the period now and bills it in full; flexible keeps the
+    anchor and charges the remaining time at once."""
+    prices = setup_catalog(client, {"Free": 0, "Ten": 1000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Free"]}],
+                                                          "billing_mode": {"type": mode}})
+    advance(client, clock, ts(2026, 4, 16))
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "price": prices["Ten"]}]})
+    invoice = client.v1.invoices.retrieve(updated.latest_invoice)
+    assert invoice.status == "paid" and invoice.billing_reason == "subscription_update"
+    if mode == "classic":
+        assert [line.amount for line in invoice.lines.data] == [1000]
+        assert updated.billing_cycle_anchor == ts(2026, 4, 16)
+        assert updated["items"].data[0].current_period_end == ts(2026, 5, 16)
+    else:
+        assert [line.amount for line in invoice.lines.data] == [500]
+        assert updated.billing_cycle_anchor == ts(2026, 4, 1)
+        assert updated["items"].data[0].current_period_end == ts(2026, 5, 1)
+
+
+def test_quantity_zero_to_one_is_a_plain_proration(client: stripe.StripeClient) -> None:
+    """classic: a paid price at quantity 0 -> 1 neither invoices nor resets the anchor; the remaining time is a
+    pending proration."""
+    prices = setup_catalog(client, {"Seat": 1000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer,
+                                                          "items": [{"price": prices["Seat"], "quantity": 0}],
+                                                          "billing_mode": {"type": "classic"}})
+    advance(client, clock, ts(2026, 4, 16))
+    updated = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "quantity": 1}]})
+    assert updated.latest_invoice == subscription.latest_invoice
+    assert updated.billing_cycle_anchor == ts(2026, 4, 1)
+    pending = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert [item.amount for item in pending] == [500]
+
+
 def test_subscription_items_and_search(client: stripe.StripeClient) -> None:
     prices = setup_catalog(client, {"Base": 1000, "Addon": 300})
     clock, customer = clock_customer(client, ts(2026, 3, 1))
