@@ -276,8 +276,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequestError("stripe-portal-emulator does not combine backdate_start_date with trials yet.",
                                   param="backdate_start_date")
     if trial_end is not None:
+        # A trial with an anchor of its own: after the trial, a prorated period runs to the anchor's next
+        # boundary, then full periods from the anchor (Stripe's example: 7-day trial, anchor on the 1st).
         period = (now, trial_end)
-        anchor = trial_end
+        anchor = anchor if anchor is not None else trial_end
     elif anchor is not None and anchor > now:
         if start < periods.boundary(anchor, recurring["interval"], recurring["interval_count"], -1):
             raise InvalidRequestError("backdate_start_date may be at most one billing period before the "
@@ -364,7 +366,11 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     discounts.attach(ctx, discount_ids, subscription_id)
     for index, spec in enumerate(params.get("add_invoice_items") or []):
         _add_invoice_item(ctx, customer, subscription, spec, f"add_invoice_items[{index}]")
+    # A future anchor with proration_behavior=none: the stub until the anchor is free and nothing is invoiced
+    # before the first full period.
     free_stub = trial_end is None and anchor > now and params.get("proration_behavior") == "none"
+    if free_stub:
+        return _start_without_invoice(ctx, subscription, created_event)
     lines = _first_lines(ctx, subscription, trial_end is not None, free_stub, now)
     invoice = invoices.create_draft(ctx, customer=customer, currency=currency, billing_reason="subscription_create",
                                     subscription=subscription, lines=lines, period=(now, now),
@@ -398,6 +404,17 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if subscription["status"] == "incomplete":
         timers.schedule(ctx, "subscription.expire_incomplete", subscription_id, now + INCOMPLETE_EXPIRY,
                         test_clock=subscription["test_clock"])
+    _schedule_period_end(ctx, subscription)
+    return subscription
+
+
+def _start_without_invoice(ctx: Ctx, subscription: dict[str, Any], created_event: str) -> dict[str, Any]:
+    """A subscription whose first period costs nothing and is not invoiced: active at once, no latest_invoice."""
+    subscription = {**require(ctx, subscription["id"]), "status": "active"}
+    if subscription["collection_method"] == "charge_automatically":
+        subscription["pending_setup_intent"] = _setup_future_payments(ctx, subscription)
+    ctx.store.update(ctx.account_id, subscription)
+    events.replace_object(ctx, created_event, subscription)
     _schedule_period_end(ctx, subscription)
     return subscription
 
@@ -622,7 +639,7 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         subscription["status"] = "active"
     subscription["discounts"] = _live_discounts(ctx, subscription["discounts"], now)
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
-    lines = _period_lines(ctx, subscription) + usage
+    lines = _period_lines(ctx, subscription, after_trial=before["status"] == "trialing") + usage
     save(ctx, before, subscription)
     pause = subscription.get("pause_collection") or {}
     if pause.get("resumes_at") is not None and pause["resumes_at"] <= now:
@@ -738,15 +755,34 @@ def next_period_end(subscription: dict[str, Any], recurring: dict[str, Any], now
     return periods.next_boundary(subscription["billing_cycle_anchor"], interval, count, now)
 
 
-def _period_lines(ctx: Ctx, subscription: dict[str, Any], *, preview: bool = False) -> list[dict[str, Any]]:
-    """One line per licensed item for the items' current periods (metered items bill in arrears)."""
-    return [invoices.subscription_line(
-        invoice_id=None, subscription=subscription["id"], item=item["id"], price=item["price"],
-        quantity=item["quantity"], amount=item_amount(item["price"], item["quantity"]),
-        period=(item["current_period_start"], item["current_period_end"]),
-        description=line_description(ctx, item["price"], item["quantity"]),
-        tax_rates=line_tax_rates(subscription, item), preview=preview) for item in subscription["items"]["data"]
-        if not metered_usage.is_metered(item["price"])]
+def _period_lines(ctx: Ctx, subscription: dict[str, Any], *, preview: bool = False,
+                  after_trial: bool = False) -> list[dict[str, Any]]:
+    """One line per licensed item for the items' current periods (metered items bill in arrears). The first
+    period `after_trial`, when it ends on the anchor's boundary before a full interval, is prorated."""
+    lines = []
+    for item in subscription["items"]["data"]:
+        if metered_usage.is_metered(item["price"]):
+            continue
+        price, quantity = item["price"], item["quantity"]
+        start, end = item["current_period_start"], item["current_period_end"]
+        full_start = _full_period_start(subscription, price, end) if after_trial else start
+        if start > full_start:
+            amount = proration.prorate(pricing.exact_amount(price, quantity), full_start, end, start)
+            description = proration_description(ctx, price, quantity, start, credit=False)
+        else:
+            amount, description = item_amount(price, quantity), line_description(ctx, price, quantity)
+        lines.append(invoices.subscription_line(
+            invoice_id=None, subscription=subscription["id"], item=item["id"], price=price, quantity=quantity,
+            amount=amount, period=(start, end), description=description,
+            tax_rates=line_tax_rates(subscription, item), preview=preview))
+    return lines
+
+
+def _full_period_start(subscription: dict[str, Any], price: dict[str, Any], end: int) -> int:
+    """Where a whole period of the anchor's cycle ending at `end` starts."""
+    recurring = price["recurring"]
+    return periods.period_containing(subscription["billing_cycle_anchor"], recurring["interval"],
+                                     recurring["interval_count"], end - 1)[0]
 
 
 def upcoming_invoice(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any]:
@@ -761,7 +797,8 @@ def upcoming_invoice(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any]:
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
     invoice = invoices.create_draft(ctx.at(period_end), customer=customer, currency=subscription["currency"],
                                     billing_reason="upcoming", subscription=upcoming,
-                                    lines=_period_lines(ctx, upcoming, preview=True) + (
+                                    lines=_period_lines(ctx, upcoming, preview=True,
+                                                        after_trial=subscription["status"] == "trialing") + (
                                         metered_usage.usage_lines(ctx, subscription, period_end, preview=True)
                                         if subscription["status"] != "trialing" else []),
                                     period=(current_period(subscription)[0], period_end),
@@ -1035,8 +1072,10 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         interval_changed = _apply_items(ctx, before, subscription, params["items"], moment, behavior,
                                         restarts=anchor_now or leaves_free)
         immediate = interval_changed
-    if "trial_end" in params:
-        _apply_trial_end(ctx, subscription, params["trial_end"], now)
+    if "trial_end" in params and _apply_trial_end(ctx, subscription, params["trial_end"], now):
+        _start_trial(ctx, before, subscription, now, behavior)
+        # A schedule's phase bills the trial itself, with the phase's add_invoice_items.
+        immediate = immediate or not ctx.memo.get("schedule_applying")
     paid_now = was_free and not _all_free(subscription)
     if anchor_now or interval_changed or (leaves_free and paid_now):
         _reset_anchor(ctx, before, subscription, now, behavior)
@@ -1149,7 +1188,8 @@ def _apply_cancel_params(subscription: dict[str, Any], params: dict[str, Any], n
                                                     "reason": None}
 
 
-def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: int) -> None:
+def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: int) -> bool:
+    """Set, move or end (`now`) the trial. Returns whether a trial starts on a subscription that had none."""
     if value == "now":
         if subscription["status"] == "trialing":
             subscription["trial_end"] = now
@@ -1161,7 +1201,7 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
                 item["current_period_end"] = periods.boundary(now, recurring["interval"], recurring["interval_count"], 1)
             subscription["billing_cycle_anchor"] = now
             ctx.memo["trial_ended_now"] = True
-        return
+        return False
     value = int(value)
     if value <= now:
         raise InvalidRequestError("Invalid timestamp: must be an integer Unix timestamp in the future.",
@@ -1175,6 +1215,22 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
         if starting:
             item["current_period_start"] = now  # a new trial period begins now
         item["current_period_end"] = value
+    return starting
+
+
+def _start_trial(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], now: int, behavior: str) -> None:
+    """A trial added to a paying subscription: the unused time is credited (unless proration_behavior=none) and a
+    $0 invoice for the trial is issued at once (Stripe's example: trial added on Jul 15 -> $0 invoice that day,
+    no bill at the old period end, the first full period billed when the trial ends)."""
+    if behavior != "none":
+        customer = common.require(ctx, "customer", subscription["customer"])
+        start, end = current_period(before)
+        kept = {(item["id"], item["price"]["id"], item.get("quantity")) for item in subscription["items"]["data"]}
+        for item in before["items"]["data"]:
+            if (item["id"], item["price"]["id"], item.get("quantity")) in kept:
+                _credit(ctx, customer, before, item, now, start, end)
+    if not ctx.memo.get("schedule_applying"):
+        ctx.memo["trial_started_now"] = subscription["id"]
 
 
 def _apply_items(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], specs: list[dict[str, Any]],
@@ -1471,7 +1527,9 @@ def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict
     subscription = require(ctx, subscription_id)
     customer = common.require(ctx, "customer", subscription["customer"])
     lines = []
-    if ctx.memo.pop("bill_new_period", None) == subscription_id or ctx.memo.pop("trial_ended_now", False):
+    if ctx.memo.pop("trial_started_now", None) == subscription_id:
+        lines = _first_lines(ctx, subscription, True, False, ctx.now())
+    elif ctx.memo.pop("bill_new_period", None) == subscription_id or ctx.memo.pop("trial_ended_now", False):
         for item in subscription["items"]["data"]:
             if metered_usage.is_metered(item["price"]):
                 lines.append(metered_usage.zero_line(ctx, subscription, item))

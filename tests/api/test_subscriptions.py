@@ -510,6 +510,56 @@ def test_quantity_zero_to_one_is_a_plain_proration(client: stripe.StripeClient) 
     assert [item.amount for item in pending] == [500]
 
 
+@pytest.mark.parametrize("behavior,credit", [("none", None), ("create_prorations", -267)])
+def test_example_j_a_trial_added_to_a_paying_subscription(client: stripe.StripeClient, behavior: str,
+                                                          credit: int | None) -> None:
+    """Reference example J: next bill Jul 23; on Jul 15 a trial to Aug 1 is added -> a $0 invoice that day, no bill
+    on Jul 23, full periods from Aug 1. With prorations the 8 unused days of the 30-day period are credited."""
+    prices = setup_catalog(client, {"Ten": 1000})
+    clock, customer = clock_customer(client, ts(2026, 6, 23))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Ten"]}]})
+    advance(client, clock, ts(2026, 7, 15))
+    updated = client.v1.subscriptions.update(subscription.id, params={"trial_end": ts(2026, 8, 1),
+                                                                      "proration_behavior": behavior})
+    assert updated.status == "trialing" and updated.trial_start == ts(2026, 7, 15)
+    trial_invoice = client.v1.invoices.retrieve(updated.latest_invoice)
+    assert (trial_invoice.created, trial_invoice.status, trial_invoice.billing_reason) == (
+        ts(2026, 7, 15), "paid", "subscription_update")
+    amounts = sorted(line.amount for line in trial_invoice.lines.data)
+    assert amounts == ([0] if credit is None else [credit, 0])
+    assert any(line.description == "Free trial for 1 × Ten" for line in trial_invoice.lines.data)  # flexible
+    advance(client, clock, ts(2026, 7, 24))
+    assert client.v1.subscriptions.retrieve(subscription.id).latest_invoice == trial_invoice.id
+    advance(client, clock, ts(2026, 8, 1, 2))
+    august = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert (august.period_end, august.billing_reason, august.total) == (ts(2026, 8, 1), "subscription_cycle", 1000)
+
+
+def test_trial_with_an_anchor_prorates_the_period_after_the_trial(client: stripe.StripeClient) -> None:
+    """Stripe's example: a 7-day trial, monthly anchor on the 1st, signup on the 15th -> a prorated invoice on
+    the 22nd for the 22nd to the 1st, then full invoices on the 1st."""
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 4, 15))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "trial_period_days": 7,
+                                                          "billing_cycle_anchor": ts(2026, 5, 1)})
+    assert (subscription.status, subscription.trial_end) == ("trialing", ts(2026, 4, 22))
+    assert subscription.billing_cycle_anchor == ts(2026, 5, 1)
+    assert subscription["items"].data[0].current_period_end == ts(2026, 4, 22)
+    advance(client, clock, ts(2026, 4, 22, 2))
+    after_trial = client.v1.subscriptions.retrieve(subscription.id)
+    assert after_trial.status == "active"
+    assert after_trial["items"].data[0].current_period_end == ts(2026, 5, 1)
+    stub = client.v1.invoices.retrieve(after_trial.latest_invoice)
+    # 9 of April's 30 days: round(3000 * 9/30) = 900.
+    assert (stub.total, stub.amount_paid, stub.period_end) == (900, 900, ts(2026, 4, 22))
+    assert stub.lines.data[0].period.end == ts(2026, 5, 1)
+    advance(client, clock, ts(2026, 5, 1, 2))
+    may = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert (may.total, may.lines.data[0].period.start, may.lines.data[0].period.end) == (
+        3000, ts(2026, 5, 1), ts(2026, 6, 1))
+
+
 def test_subscription_items_and_search(client: stripe.StripeClient) -> None:
     prices = setup_catalog(client, {"Base": 1000, "Addon": 300})
     clock, customer = clock_customer(client, ts(2026, 3, 1))
@@ -563,8 +613,12 @@ def test_future_anchor_prorates_the_first_period(client: stripe.StripeClient) ->
     free = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
                                                   "billing_cycle_anchor": ts(2026, 2, 1),
                                                   "proration_behavior": "none"})
-    assert client.v1.invoices.retrieve(free.latest_invoice).total == 0
+    # With proration_behavior=none the stub is free and nothing is invoiced before the first full period.
+    assert (free.status, free.latest_invoice) == ("active", None)
+    assert client.v1.invoices.list(params={"subscription": free.id}).data == []
     advance(client, clock, ts(2026, 2, 1, 2))
+    first_full = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(free.id).latest_invoice)
+    assert (first_full.total, first_full.billing_reason) == (3100, "subscription_cycle")
     renewed = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
     assert renewed.total == 3100 and renewed.period_end == ts(2026, 2, 1)
 
