@@ -370,14 +370,20 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     # before the first full period.
     free_stub = trial_end is None and anchor > now and params.get("proration_behavior") == "none"
     if free_stub:
-        return _start_without_invoice(ctx, subscription, created_event)
+        return _activate(ctx, subscription, created_event, setup_future_payments=True)
     lines = _first_lines(ctx, subscription, trial_end is not None, free_stub, now)
+    # A subscription a schedule starts gets a draft first invoice, finalized about an hour later.
+    from_schedule = bool(ctx.memo.get("schedule_applying")) and trial_end is None
     invoice = invoices.create_draft(ctx, customer=customer, currency=currency, billing_reason="subscription_create",
                                     subscription=subscription, lines=lines, period=(now, now),
                                     discounts=discount_ids, collection_method=collection_method,
-                                    days_until_due=days_until_due, default_payment_method=default_pm)
+                                    days_until_due=days_until_due, default_payment_method=default_pm,
+                                    auto_finalize=from_schedule)
     subscription["latest_invoice"] = invoice["id"]
     ctx.store.update(ctx.account_id, subscription)
+    if from_schedule:
+        invoices.schedule_auto_finalize(ctx, invoice)
+        return _activate(ctx, subscription, created_event, setup_future_payments=False)
     behavior = params.get("payment_behavior", "allow_incomplete")
     ctx.memo["creating_subscription"] = subscription_id
     invoice = invoices.finalize(ctx, invoice["id"])
@@ -408,10 +414,12 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     return subscription
 
 
-def _start_without_invoice(ctx: Ctx, subscription: dict[str, Any], created_event: str) -> dict[str, Any]:
-    """A subscription whose first period costs nothing and is not invoiced: active at once, no latest_invoice."""
+def _activate(ctx: Ctx, subscription: dict[str, Any], created_event: str, *,
+              setup_future_payments: bool) -> dict[str, Any]:
+    """A new subscription active at once, its first invoice not charged in the create call (nothing to invoice
+    yet, or a draft finalized later)."""
     subscription = {**require(ctx, subscription["id"]), "status": "active"}
-    if subscription["collection_method"] == "charge_automatically":
+    if setup_future_payments and subscription["collection_method"] == "charge_automatically":
         subscription["pending_setup_intent"] = _setup_future_payments(ctx, subscription)
     ctx.store.update(ctx.account_id, subscription)
     events.replace_object(ctx, created_event, subscription)
@@ -898,8 +906,8 @@ def _on_invoice_failed(ctx: Ctx, invoice: dict[str, Any]) -> None:
         return  # the update is deferred instead (pending_update); the subscription stays as it was
     if before["status"] in ("active", "trialing"):
         save(ctx, before, {**_copy(before), "status": "past_due"})
-    if invoice["billing_reason"] != "subscription_create":
-        _plan_retry(ctx, invoice)
+    if invoice["billing_reason"] != "subscription_create" or before["status"] != "incomplete":
+        _plan_retry(ctx, invoice)  # (a failed first payment inside the create call leaves it incomplete instead)
 
 
 def _plan_retry(ctx: Ctx, invoice: dict[str, Any]) -> None:

@@ -157,6 +157,11 @@ def test_add_invoice_items_ride_on_the_first_invoice_of_their_phase(client: stri
     assert client.v1.prices.retrieve(training_price).active is False
 
     subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    assert subscription.status == "active"
+    # A subscription a schedule starts gets a draft first invoice, finalized and charged about an hour later.
+    draft = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert (draft.status, draft.automatically_finalizes_at) == ("draft", ts(2026, 3, 1, 1))
+    advance(client, clock, ts(2026, 3, 1, 2))
     first = client.v1.invoices.retrieve(subscription.latest_invoice)
     assert first.billing_reason == "subscription_create" and first.total == 7000 and first.status == "paid"
     setup_line = next(line for line in first.lines.data if line.amount == 5000)
@@ -469,3 +474,19 @@ def test_unimplemented_phase_parameters_are_refused_by_name(client: stripe.Strip
         with pytest.raises(stripe.InvalidRequestError) as info:
             client.v1.subscription_schedules.create(params={"customer": customer, "phases": [phase]})
         assert info.value.param == param
+
+
+def test_a_scheduled_start_with_a_failing_card_goes_past_due_and_retries(client: stripe.StripeClient) -> None:
+    """The first invoice of a schedule's subscription is finalized an hour later like a renewal: a decline makes
+    the subscription past_due (never incomplete) and plans Stripe's retries."""
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1), token="pm_card_chargeCustomerFail")
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now", "phases": [{"items": [{"price": prices["Pro"]}]}]})
+    assert client.v1.subscriptions.retrieve(schedule.subscription).status == "active"
+    advance(client, clock, ts(2026, 3, 1, 2))
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    invoice = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert subscription.status == "past_due"
+    assert (invoice.status, invoice.attempt_count) == ("open", 1)
+    assert invoice.next_payment_attempt == ts(2026, 3, 1, 1) + 3 * 86400
