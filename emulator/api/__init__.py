@@ -62,6 +62,8 @@ LEGACY_SPEC: dict[str, Any] = {
     _normalize(*key.split(" ", 1)): schema for key, schema in json.loads(
         resources.files("emulator").joinpath("spec/legacy_params.json").read_text())["operations"].items()}
 ALWAYS_SUPPORTED = frozenset({"expand"})
+# Stripe's documented limit for Idempotency-Key values.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
 @dataclass
@@ -202,6 +204,9 @@ def _dispatch(ctx: Ctx, op: Operation, api_request: ApiRequest, path_args: dict[
     if op.method == "GET":
         return _respond(ctx, op.handler(ctx, params, **path_args), expand)
     idempotency_key = ctx.idempotency_key
+    if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidRequestError(f"Idempotency-Key is {len(idempotency_key)} characters long; it must be at most "
+                                  f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.")
     fingerprint = _fingerprint(op, path_args, raw) if idempotency_key else ""
     store = ctx.store
     with store.transaction():

@@ -38,7 +38,9 @@ def require_usable(ctx: Ctx, clock_id: str) -> dict[str, Any]:
 
 
 def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST /v1/test_helpers/test_clocks`: frozen_time may be in the past or the future."""
+    """`POST /v1/test_helpers/test_clocks`: frozen_time may be in the past or the future. `customer` (API
+    2026-05-27.dahlia) attaches an existing customer to the new clock, for good."""
+    customer = _attachable(ctx, params["customer"]) if params.get("customer") else None
     created = ctx.now()
     clock = {
         "id": ids.new_id("clock"),
@@ -51,7 +53,25 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "status": "ready",
         "status_details": {},
     }
-    return common.create(ctx, clock, event="test_helpers.test_clock.created", created=created)
+    common.create(ctx, clock, event="test_helpers.test_clock.created", created=created)
+    if customer is not None:
+        common.save(ctx, customer, {**customer, "test_clock": clock["id"]})
+    return clock
+
+
+def _attachable(ctx: Ctx, customer_id: str) -> dict[str, Any]:
+    """A customer that can join a new clock: not on one already, and (the emulator's rule, Stripe's is not
+    documented) nothing billed yet, so no subscription, schedule, invoice or invoice item has to move in time."""
+    customer = common.require(ctx, "customer", customer_id, param="customer")
+    if customer.get("test_clock"):
+        raise InvalidRequestError(f"The customer {customer_id} is already attached to a test clock.",
+                                  param="customer")
+    for object_type in ("subscription", "subscription_schedule", "invoice", "invoiceitem"):
+        if ctx.store.count(ctx.account_id, object_type, where="customer = ?", args=(customer_id,)):
+            raise InvalidRequestError(f"The customer {customer_id} already has {object_type.replace('_', ' ')}s; "
+                                      "stripe-portal-emulator attaches only customers with nothing billed yet to "
+                                      "a test clock.", param="customer")
+    return customer
 
 
 def retrieve(ctx: Ctx, clock_id: str) -> dict[str, Any]:

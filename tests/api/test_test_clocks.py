@@ -49,3 +49,30 @@ def test_delete(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.test_helpers.test_clocks.retrieve(test_clock.id)
     assert info.value.http_status == 404
+
+
+def test_create_with_customer_attaches_it(client: stripe.StripeClient) -> None:
+    """API 2026-05-27.dahlia: a clock created with `customer` takes an existing customer (for good); its
+    subscriptions then live on the clock's time."""
+    customer = client.v1.customers.create(params={"payment_method": "pm_card_visa",
+                                                  "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_800_000_000,
+                                                              "customer": customer.id})
+    attached = client.v1.customers.retrieve(customer.id)
+    assert attached.test_clock == clock.id
+    assert client.v1.events.list(params={"type": "customer.updated"}).data[0].data.previous_attributes.to_dict() == \
+        {"test_clock": None}
+    product = client.v1.products.create(params={"name": "Clocked"})
+    price = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 900,
+                                            "recurring": {"interval": "month"}})
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}]})
+    assert (subscription.start_date, subscription.test_clock) == (1_800_000_000, clock.id)
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_800_000_000, "customer": customer.id})
+    assert again.value.param == "customer"
+    billed = client.v1.customers.create()
+    client.v1.invoice_items.create(params={"customer": billed.id, "amount": 100, "currency": "usd"})
+    with pytest.raises(stripe.InvalidRequestError) as busy:
+        client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_800_000_000, "customer": billed.id})
+    assert busy.value.param == "customer"
+    assert len(client.v1.test_helpers.test_clocks.list().data) == 1  # nothing kept from the refused calls

@@ -144,6 +144,15 @@ def test_idempotency_replays_and_rejects_other_params(http: RawHttp) -> None:
     assert_shape(other.json())
 
 
+def test_idempotency_keys_are_at_most_255_characters(http: RawHttp) -> None:
+    refused = http.post("/v1/customers", data={"email": "k@example.com"}, headers={"Idempotency-Key": "k" * 256})
+    assert refused.status_code == 400 and refused.json()["error"]["type"] == "invalid_request_error"
+    assert "255" in refused.json()["error"]["message"]
+    assert http.get("/v1/customers").json()["data"] == []
+    longest = http.post("/v1/customers", data={"email": "k@example.com"}, headers={"Idempotency-Key": "k" * 255})
+    assert longest.status_code == 200
+
+
 def test_idempotency_keys_are_per_account(emulator: LiveEmulator) -> None:
     key = str(uuid.uuid4())
     bodies = []

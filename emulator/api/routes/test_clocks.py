@@ -10,7 +10,7 @@ from emulator.resources import common, test_clocks
 BASE = "/v1/test_helpers/test_clocks"
 
 
-@operation("POST", BASE, supports=("frozen_time", "name"))
+@operation("POST", BASE, supports=("customer", "frozen_time", "name"))
 def create_test_clock(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     return test_clocks.create(ctx, params)
 
