@@ -41,6 +41,10 @@ CARD_ERROR_KEYS = {
 }
 
 
+def _card_error_key(decline_code: str | None, code: str | None) -> str | None:
+    return CARD_ERROR_KEYS.get(decline_code or "") or CARD_ERROR_KEYS.get(code or "")
+
+
 def texts_for(tag: str | None) -> str | None:
     """The catalogue language for an IETF tag (exact, alias, then its primary language), or None."""
     if not tag:
@@ -97,8 +101,15 @@ class Translator:
         errors in the page's language, anything else as the API words it."""
         key = error.message_key
         if key is None and error.error_type == "card_error":
-            key = CARD_ERROR_KEYS.get(error.extra.get("decline_code") or "") or CARD_ERROR_KEYS.get(error.code or "")
+            key = _card_error_key(error.extra.get("decline_code"), error.code)
         return self.text(key, **error.message_values) if key else error.message
+
+    def payment_error(self, error: dict[str, Any] | None) -> str:
+        """A PaymentIntent's `last_payment_error` as the portal words card errors (a declined card when the
+        intent still awaits authentication)."""
+        error = error or {}
+        key = _card_error_key(error.get("decline_code"), error.get("code")) or "decline.card_declined"
+        return self.text(key)
 
     def coupon_terms(self, terms: Any) -> str:
         """A coupon's terms (emulator.resources.portal_updates.CouponTerms): "25% off for 3 months",

@@ -17,7 +17,7 @@ from emulator import engine, store as store_module
 from emulator.context import Ctx
 from emulator.errors import StripeError
 from emulator.portal import i18n
-from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, portal_billing,
+from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, invoices, portal_billing,
                                 portal_cancellations, portal_flows, portal_updates)
 from emulator.store import Store
 
@@ -153,10 +153,25 @@ def _finish(ctx: Ctx, session: dict[str, Any], token: str, message: str) -> Resp
     return _show_message("portal.home", token, message)
 
 
+# Bounds the `invoices` query parameter (SQLite integers are 64-bit).
+_MAX_INVOICE_ROWS = 1_000_000
+
+
+def _invoice_rows(raw: str | None) -> int:
+    """How many invoice-history rows the home page shows: the first page, or more after "View more"
+    (`?invoices=<rows>`); anything else shows the first page."""
+    try:
+        rows = int(raw or 0)
+    except ValueError:
+        rows = 0
+    return min(max(rows, portal_updates.INVOICE_PAGE), _MAX_INVOICE_ROWS)
+
+
 @bp.get("/session/<token>")
 def home(token: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
-        return _render("portal/home.html", ctx, session, token, view=portal_updates.overview(ctx, session),
+        view = portal_updates.overview(ctx, session, _invoice_rows(request.args.get("invoices")))
+        return _render("portal/home.html", ctx, session, token, view=view,
                        payment_methods=portal_billing.payment_methods_view(ctx, session),
                        billing=portal_billing.billing_view(ctx, session), message=request.args.get("message"))
 
@@ -191,7 +206,7 @@ def _quantity(raw: str | None) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise portal_updates.PortalError("Enter a whole number for the quantity.", param="quantity") from None
+        raise portal_updates.PortalError("refusal.quantity_whole_number", param="quantity") from None
 
 
 def _change(ctx: Ctx, session: dict[str, Any], values: Any) -> tuple[str, int | None, dict[str, Any] | None]:
@@ -221,7 +236,7 @@ def confirm(token: str, subscription_id: str) -> Response:
         back = url_for("portal.update_plan", token=token, subscription_id=subscription_id) \
             if flow.get("type") != "subscription_update_confirm" else None
         return _render("portal/confirm.html", ctx, session, token, view=view, price=price,
-                       quantity="" if quantity is None else quantity, back_url=back)
+                       quantity="" if quantity is None else quantity, back_url=back, error=request.args.get("error"))
 
     return _run(token, show, page="confirm", subscription_id=subscription_id)
 
@@ -231,9 +246,49 @@ def apply(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         price, quantity, discount = _change(ctx, session, request.form)
         result = portal_updates.apply(ctx, session, subscription_id, price, quantity, discount)
+        if result["outcome"] == "payment_incomplete":
+            return _payment_incomplete(ctx, session, token, subscription_id, result["payment_intent"],
+                                       request.form)
         return _finish(ctx, session, token, _outcome_message(ctx, session, result))
 
     return _run(token, act, form=True, page="confirm", subscription_id=subscription_id)
+
+
+def _payment_incomplete(ctx: Ctx, session: dict[str, Any], token: str, subscription_id: str,
+                        intent: dict[str, Any] | None, choice: Any) -> Response:
+    """The change's payment did not go through: 3-D Secure first (Stripe's test page, then back here), or the
+    confirm page again with the card's error; the plan is unchanged meanwhile."""
+    picked = {key: choice[key] for key in ("price", "quantity") if choice.get(key)}
+    if intent is not None and intent["status"] == "requires_action":
+        back = url_for("portal.payment_return", token=token, subscription_id=subscription_id, **picked)
+        return _see_other(f"{intent['next_action']['redirect_to_url']['url']}&{urlencode({'return_url': back})}")
+    return _back_to_confirm(ctx, session, token, subscription_id, (intent or {}).get("last_payment_error"), picked)
+
+
+def _back_to_confirm(ctx: Ctx, session: dict[str, Any], token: str, subscription_id: str,
+                     error: dict[str, Any] | None, picked: dict[str, Any]) -> Response:
+    lang = translator(ctx, session)
+    message = lang.text("confirm.payment_failed", reason=lang.payment_error(error))
+    return _see_other(url_for("portal.confirm", token=token, subscription_id=subscription_id, error=message,
+                              **picked))
+
+
+@bp.get("/session/<token>/subscriptions/<subscription_id>/payment")
+def payment_return(token: str, subscription_id: str) -> Response:
+    """Back from 3-D Secure: the paid invoice applied the change; a failed authentication leaves the plan
+    unchanged and the confirm page says why."""
+    def show(ctx: Ctx, session: dict[str, Any]) -> Response:
+        subscription = portal_updates.owned_subscription(ctx, session, subscription_id)
+        if subscription.get("pending_update"):
+            intent_id = invoices.latest_intent_id(ctx, subscription["latest_invoice"])
+            intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
+            picked = {key: request.args[key] for key in ("price", "quantity") if request.args.get(key)}
+            return _back_to_confirm(ctx, session, token, subscription_id, (intent or {}).get("last_payment_error"),
+                                    picked)
+        return _finish(ctx, session, token, _outcome_message(ctx, session, {"outcome": "updated",
+                                                                            "subscription": subscription}))
+
+    return _run(token, show, page="confirm", subscription_id=subscription_id)
 
 
 def _outcome_message(ctx: Ctx, session: dict[str, Any], result: dict[str, Any]) -> str:

@@ -626,7 +626,7 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     if result["status"] != "paid":
         from emulator.errors import CardError
 
-        intent_id = _latest_intent(ctx, invoice_id)
+        intent_id = latest_intent_id(ctx, invoice_id)
         intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
         error = (intent or {}).get("last_payment_error") or {}
         failure = CardError(error.get("message", "Your card was declined."), code=error.get("code", "card_declined"),
@@ -636,7 +636,8 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _latest_intent(ctx: Ctx, invoice_id: str) -> str | None:
+def latest_intent_id(ctx: Ctx, invoice_id: str) -> str | None:
+    """The PaymentIntent of the invoice's latest payment attempt."""
     rows = ctx.store.select_owned(ctx.account_id, "invoice_payment", invoice_id, limit=1)
     return rows[0]["payment"]["payment_intent"] if rows else None
 

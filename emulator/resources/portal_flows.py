@@ -10,10 +10,12 @@ is refused by name (pausing in the portal is not emulated).
 
 Validation happens at session creation, with Stripe's `param` names: the subscription must be the
 customer's, active, trialing or past due, and eligible for the task in the session's configuration (the
-feature enabled; not already set to cancel; not locked by a schedule; one licensed item for updates); a
-`retention` or discount coupon must exist; `redirect` needs its `return_url`; a `custom_message` is at
-most 500 characters. The session's `flow` echoes the request in Stripe's shape (`after_completion`
-defaults to `hosted_confirmation`, the documented default).
+feature enabled; not already set to cancel; not locked by a schedule; one licensed item for updates; a plan
+picker with something to change); a `retention` or discount coupon must exist, and a promotion code must be
+one the customer can redeem (the API's rules for subscription updates: active, not restricted to another
+customer, first-time customers only, no minimum amount); `redirect` needs its `return_url`; a
+`custom_message` is at most 500 characters. The session's `flow` echoes the request in Stripe's shape
+(`after_completion` defaults to `hosted_confirmation`, the documented default).
 
 After the task (the confirmation, accepting a retention offer, a saved card), `after_completion` applies:
 `hosted_confirmation` shows the portal's confirmation page (with `custom_message`), `redirect` sends the
@@ -112,7 +114,9 @@ def _update_flow(ctx: Ctx, spec: dict[str, Any], customer_id: str, configuration
     return {"subscription": subscription["id"]}
 
 
-def _discounts(ctx: Ctx, specs: Any, prefix: str) -> list[dict[str, Any]] | None:
+def _discounts(ctx: Ctx, specs: Any, prefix: str, customer_id: str) -> list[dict[str, Any]] | None:
+    """A `subscription_update_confirm` link's discount: one existing, valid coupon, or one promotion code the
+    customer can redeem, by the rules the API's subscription update then applies to it."""
     if not specs:
         return None
     if len(specs) > 1:
@@ -127,9 +131,9 @@ def _discounts(ctx: Ctx, specs: Any, prefix: str) -> list[dict[str, Any]] | None
                                       code="coupon_expired")
         return [{"coupon": coupon["id"], "promotion_code": None}]
     promo = promotion_codes.require(ctx, spec["promotion_code"], param=f"{param}[promotion_code]")
-    if not promo["active"]:
-        raise InvalidRequestError("This promotion code cannot be redeemed because it is inactive.",
-                                  param=f"{param}[promotion_code]")
+    # The rules of the subscription update the confirmation makes: active, the customer's (or anyone's),
+    # first-time customers only, and no minimum amount (an update has no first payment to hold it against).
+    promotion_codes.check_applicable_later(ctx, promo, customer_id, param=f"{param}[promotion_code]")
     return [{"coupon": None, "promotion_code": promo["id"]}]
 
 
@@ -147,7 +151,7 @@ def _update_confirm_flow(ctx: Ctx, spec: dict[str, Any], customer_id: str, confi
     if current is None:
         raise InvalidRequestError(f"The subscription item {item_spec['id']} is not an item of the subscription "
                                   f"{subscription['id']}.", param=f"{prefix}[items][0][id]")
-    discounts = _discounts(ctx, spec.get("discounts"), prefix)
+    discounts = _discounts(ctx, spec.get("discounts"), prefix, customer_id)
     price, quantity = item_spec.get("price") or current["price"]["id"], item_spec.get("quantity")
     try:
         portal_updates.selection(ctx, configuration, current, price, quantity)

@@ -35,6 +35,14 @@ from emulator.resources import (billing_portal_configurations as configurations,
 
 UPDATABLE_STATUSES = ("active", "trialing", "past_due")
 SHOWN_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
+# Statuses whose card says when the subscription renews; the others show a status badge instead (a paused
+# subscription does not renew, an incomplete one waits for its first payment, past_due and unpaid ones for an
+# overdue invoice).
+RENEWING_STATUSES = ("active", "trialing")
+STATUS_BADGES = {"past_due": "home.past_due", "paused": "home.paused", "incomplete": "home.incomplete",
+                 "unpaid": "home.unpaid"}
+# The invoice history's first page; each "View more" shows as many rows again.
+INVOICE_PAGE = 10
 # Interval lengths in months, to compare prices of different intervals over the same span of time.
 _MONTHS = {"day": Fraction(12, 365), "week": Fraction(84, 365), "month": Fraction(1), "year": Fraction(12)}
 
@@ -143,11 +151,12 @@ def _pending_change(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | 
     return {**plan_of(ctx, price, item.get("quantity")), "date": phase["start_date"], "schedule": schedule["id"]}
 
 
-def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
+def overview(ctx: Ctx, session: dict[str, Any], invoice_rows: int = INVOICE_PAGE) -> dict[str, Any]:
     """The portal's home page: the customer, the configuration, each subscription that has not ended (plan,
-    price, discounts, renewal or cancellation date, a pending scheduled change, whether "Update plan",
-    "Cancel plan" or "Renew" is offered or the subscription is locked by a schedule) and, when the
-    configuration shows it, the invoice history (no drafts)."""
+    price, discounts with their promotion codes, renewal date or status badge, a pending scheduled change,
+    whether "Update plan", "Cancel plan" or "Renew" is offered or the subscription is locked by a schedule)
+    and, when the configuration shows it, the invoice history's first `invoice_rows` rows (see
+    `invoice_history`)."""
     from emulator.resources import portal_cancellations
 
     customer = common.require(ctx, "customer", session["customer"])
@@ -165,7 +174,9 @@ def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
             "plans": [plan_of(ctx, i["price"], i.get("quantity")) for i in subscription["items"]["data"]],
             "plan": plan_of(ctx, item["price"], item.get("quantity")),
             "discounts": discount_views(ctx, subscription),
-            "renews_at": None if subscription.get("cancel_at") else period_end,
+            "renews_at": None if subscription.get("cancel_at") or subscription["status"] not in RENEWING_STATUSES
+            else period_end,
+            "badge": STATUS_BADGES.get(subscription["status"]),
             "pending": _pending_change(ctx, subscription),
             "can_update": update_problem(ctx, configuration, subscription) is None,
             "can_cancel": portal_cancellations.cancel_problem(ctx, configuration, subscription) is None,
@@ -174,11 +185,19 @@ def overview(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any]:
                 offers_changes(configuration) or portal_cancellations.offers_cancellation(configuration)) else None,
         })
     history: list[dict[str, Any]] = []
+    more_rows = None
     if configuration["features"]["invoice_history"]["enabled"]:
-        history = [invoice for invoice in ctx.store.select(ctx.account_id, "invoice", where="customer = ?",
-                                                          args=(customer["id"],), limit=50)
-                   if invoice["status"] != "draft"]
-    return {"customer": customer, "configuration": configuration, "subscriptions": cards, "invoices": history}
+        history, more_rows = invoice_history(ctx, customer["id"], invoice_rows)
+    return {"customer": customer, "configuration": configuration, "subscriptions": cards, "invoices": history,
+            "more_invoices": more_rows}
+
+
+def invoice_history(ctx: Ctx, customer_id: str, rows: int) -> tuple[list[dict[str, Any]], int | None]:
+    """The portal's invoice history: the customer's invoices newest first, drafts left out, `rows` of them,
+    and how many rows "View more" shows (None when there are no more)."""
+    found = ctx.store.select(ctx.account_id, "invoice", where="customer = ? AND json_extract(data, '$.status') != ?",
+                             args=(customer_id, "draft"), limit=rows + 1)
+    return found[:rows], (rows + INVOICE_PAGE if len(found) > rows else None)
 
 
 @dataclass(frozen=True)
@@ -215,14 +234,24 @@ def discount_view(ctx: Ctx, spec: dict[str, Any], currency: str) -> dict[str, An
 
 
 def discount_views(ctx: Ctx, subscription: dict[str, Any]) -> list[dict[str, Any]]:
-    """The subscription's discounts as the portal lists them: the coupon's name and terms."""
+    """The subscription's discounts as the portal lists them: the coupon's name and terms, and the promotion
+    code it was redeemed with (Stripe shows customers the codes and coupons active on each subscription)."""
     views = []
     for discount_id in subscription["discounts"]:
         coupon = discounts.coupon_of(ctx, discount_id)
         if coupon is not None:
             views.append({"id": discount_id, "name": coupon.get("name") or coupon["id"],
+                          "code": _promotion_code(ctx, discount_id),
                           "terms": coupon_terms(coupon, subscription["currency"])})
     return views
+
+
+def _promotion_code(ctx: Ctx, discount_id: str) -> str | None:
+    """The customer-facing code of the promotion code a discount came from (None for a plain coupon)."""
+    discount = ctx.store.get(ctx.account_id, discount_id, discounts.OBJECT) or {}
+    promo = ctx.store.get(ctx.account_id, discount["promotion_code"], "promotion_code") \
+        if discount.get("promotion_code") else None
+    return promo["code"] if promo else None
 
 
 def owned_subscription(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
@@ -240,7 +269,9 @@ def pending_cancellation(subscription: dict[str, Any]) -> bool:
 
 
 def update_problem(ctx: Ctx, configuration: dict[str, Any], subscription: dict[str, Any]) -> PortalError | None:
-    """Why the portal cannot change this subscription's plan, or None when it can."""
+    """Why the portal cannot change this subscription's plan, or None when it can. As Stripe documents,
+    "Update plan" needs at least one allowed product or price: a picker that would offer nothing but the
+    current price, and no quantity to adjust, is no plan change."""
     if not offers_changes(configuration):
         return PortalError("refusal.no_plan_changes", http_status=403)
     if locked(ctx, subscription):
@@ -249,8 +280,11 @@ def update_problem(ctx: Ctx, configuration: dict[str, Any], subscription: dict[s
         return PortalError("refusal.cannot_change_status", http_status=409, status=subscription["status"])
     if pending_cancellation(subscription):
         return PortalError("refusal.renew_first", http_status=409)
-    if single_licensed_item(subscription) is None:
+    item = single_licensed_item(subscription)
+    if item is None:
         return PortalError("refusal.cancel_only", http_status=409)
+    if not _offers_change(_picker(ctx, configuration, item)):
+        return PortalError("refusal.cannot_change", http_status=409)
     return None
 
 
@@ -270,10 +304,10 @@ def _allowed(configuration: dict[str, Any], what: str) -> bool:
     return what in _update_feature(configuration)["default_allowed_updates"]
 
 
-def options(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
-    """The update-plan page: the configured products with their active prices in the subscription's
-    currency (the current one marked), and the quantity range when quantities are adjustable."""
-    subscription, configuration, item = _updatable(ctx, session, subscription_id)
+def _picker(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The update-plan page's products: the configured active products with their active prices in the
+    item's currency (only the current one unless prices may change; the current one marked), and each
+    product's quantity range when quantities are adjustable."""
     current_price = item["price"]
     products = []
     for entry in _update_feature(configuration)["products"]:
@@ -293,9 +327,21 @@ def options(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str
             products.append({"product": product, "prices": offered,
                              "quantity": quantity if quantity["enabled"] and _allowed(configuration, "quantity")
                              else None})
+    return products
+
+
+def _offers_change(products: list[dict[str, Any]]) -> bool:
+    """Whether the picker offers a change: a price other than the item's, or a quantity field."""
+    return any(entry["quantity"] or any(not option["current"] for option in entry["prices"]) for entry in products)
+
+
+def options(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+    """The update-plan page: the configured products with their active prices in the subscription's
+    currency (the current one marked), and the quantity range when quantities are adjustable."""
+    subscription, configuration, item = _updatable(ctx, session, subscription_id)
     pending = _pending_change(ctx, subscription)
-    return {"subscription": subscription, "current": plan_of(ctx, current_price, item["quantity"]),
-            "products": products, "pending": pending}
+    return {"subscription": subscription, "current": plan_of(ctx, item["price"], item["quantity"]),
+            "products": _picker(ctx, configuration, item), "pending": pending}
 
 
 def selection(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any], price_id: str,
@@ -412,7 +458,8 @@ def apply(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str
     scheduled change, or drop it when the customer picks the current plan again. `discount` (`{coupon}` or
     `{promotion_code}`, from a `subscription_update_confirm` link) joins the subscription's discounts with
     the change (or the scheduled phase's). Returns
-    `{"outcome": "updated" | "scheduled" | "unscheduled", "subscription": ..., "schedule": ...}`."""
+    `{"outcome": "updated" | "scheduled" | "unscheduled" | "payment_incomplete", "subscription": ...,
+    "schedule": ...}` (with the `payment_intent` to authenticate or that was declined when incomplete)."""
     subscription, configuration, item = _updatable(ctx, session, subscription_id)
     ctx = ctx.on_clock(subscription["test_clock"])
     price, quantity = selection(ctx, configuration, item, price_id, quantity)
@@ -438,7 +485,14 @@ def apply(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: str
     params = _update_params(configuration, subscription, item, price, quantity)
     if discount:
         params["discounts"] = _with_discount(subscription, discount)
+    # The customer is on the confirm page while it charges: a payment that is declined or needs 3-D Secure
+    # leaves the plan as it was, the change waiting as `pending_update` until the invoice is paid.
+    params.update(payment_behavior="pending_if_incomplete", off_session=False)
     updated = subscriptions.update(ctx, subscription_id, params)
+    if updated.get("pending_update"):
+        intent_id = invoices.latest_intent_id(ctx, updated["latest_invoice"])
+        return {"outcome": "payment_incomplete", "subscription": updated, "schedule": None,
+                "payment_intent": ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None}
     return {"outcome": "updated", "subscription": updated, "schedule": None}
 
 

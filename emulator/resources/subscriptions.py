@@ -456,12 +456,13 @@ def line_tax_rates(subscription: dict[str, Any], item: dict[str, Any]) -> list[d
 
 
 def _latest_intent(ctx: Ctx, invoice_id: str) -> dict[str, Any] | None:
-    rows = ctx.store.select_owned(ctx.account_id, "invoice_payment", invoice_id, limit=1)
-    if not rows:
+    """The invoice's latest PaymentIntent as the API shows it (for a CardError's `payment_intent`)."""
+    intent_id = invoices.latest_intent_id(ctx, invoice_id)
+    if intent_id is None:
         return None
     from emulator.render import Renderer
 
-    intent = ctx.store.get(ctx.account_id, rows[0]["payment"]["payment_intent"], "payment_intent")
+    intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent")
     return Renderer(ctx).render(intent) if intent else None
 
 

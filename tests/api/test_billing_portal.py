@@ -358,6 +358,60 @@ def test_flow_data_validation(client: stripe.StripeClient, emulator: LiveEmulato
     assert "customer_update" not in old["flow"] and old["flow"]["subscription_cancel"]["retention"] is None
 
 
+def test_update_confirm_promotion_code_must_be_redeemable_by_the_customer(client: stripe.StripeClient,
+                                                                         emulator: LiveEmulator,
+                                                                         api_key: str) -> None:
+    """A `subscription_update_confirm` deep link's promotion code is checked with the API's redemption rules
+    when the session is created (a code for another customer, for first-time customers, or inactive)."""
+    product, monthly, yearly = catalog(client)
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account",
+        "features": {"subscription_update": {"enabled": True, "default_allowed_updates": ["price"],
+                                             "products": [{"product": product, "prices": [monthly, yearly]}]}}})
+    customer = client.v1.customers.create(params={"payment_method": "pm_card_visa",
+                                                  "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    stranger = client.v1.customers.create(params={"email": "someone@example.com"})
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": monthly}]})
+    item = subscription["items"].data[0].id
+    coupon = client.v1.coupons.create(params={"percent_off": 20, "duration": "forever"})
+
+    def code(**params: object) -> str:
+        return client.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id},
+                                                        **params}).id
+
+    def flow(promotion_code: str) -> dict:
+        return {"customer": customer.id, "configuration": configuration.id, "flow_data": {
+            "type": "subscription_update_confirm", "subscription_update_confirm": {
+                "subscription": subscription.id, "items": [{"id": item, "price": yearly}],
+                "discounts": [{"promotion_code": promotion_code}]}}}
+
+    param = "flow_data[subscription_update_confirm][discounts][0][promotion_code]"
+    theirs = code(customer=stranger.id)
+    error = error_of(lambda: client.v1.billing_portal.sessions.create(params=flow(theirs)))
+    assert (error.http_status, error.param, error.user_message) == (
+        400, param, "This promotion code cannot be redeemed by this customer.")
+    first_time = code(restrictions={"first_time_transaction": True})
+    error = error_of(lambda: client.v1.billing_portal.sessions.create(params=flow(first_time)))
+    assert (error.param, error.user_message) == (
+        param, "This promotion code cannot be redeemed because the associated customer has prior transactions.")
+    inactive = code(active=False)
+    error = error_of(lambda: client.v1.billing_portal.sessions.create(params=flow(inactive)))
+    assert (error.param, error.user_message) == (param, "This promotion code cannot be redeemed because it is "
+                                                        "inactive.")
+    # The same answer the API gives when the subscription itself is updated with that code.
+    api_error = error_of(lambda: client.v1.subscriptions.update(subscription.id, params={
+        "discounts": [{"promotion_code": theirs}]}))
+    assert api_error.user_message == "This promotion code cannot be redeemed by this customer."
+    assert client.v1.events.list(params={"type": "billing_portal.session.created"}).data == []
+    # A code the customer can redeem (their own, or anyone's) passes, and nothing is redeemed yet.
+    for accepted in (code(customer=customer.id), code()):
+        session = client.v1.billing_portal.sessions.create(params=flow(accepted))
+        assert_shape(session.to_dict())
+        assert session.flow.subscription_update_confirm.discounts[0].to_dict() == {"coupon": None,
+                                                                                  "promotion_code": accepted}
+        assert client.v1.promotion_codes.retrieve(accepted).times_redeemed == 0
+
+
 def test_retention_coupon_is_an_emulator_setting(client: stripe.StripeClient, emulator: LiveEmulator,
                                                  api_key: str) -> None:
     configuration = client.v1.billing_portal.configurations.create(params={"features": {

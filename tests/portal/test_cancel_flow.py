@@ -349,3 +349,29 @@ def test_deep_link_update_confirm_with_a_coupon(client: stripe.StripeClient, pag
     assert updated.latest_invoice.billing_reason == "subscription_update" and updated.latest_invoice.total == 200
     upcoming = client.v1.invoices.create_preview(params={"subscription": subscription.id})
     assert (upcoming.subtotal, upcoming.amount_due) == (3000, 2400)
+
+
+def test_an_open_deep_link_refused_on_opening_leads_back_to_the_return_url(client: stripe.StripeClient,
+                                                                          page: Any) -> None:
+    """A promotion code deactivated after the session was created: the confirm page is refused, and "Back"
+    leaves for the return URL (the portal's home would lead back to the same refused task)."""
+    prices = catalog(client)
+    configuration = configure(client, prices)
+    coupon = client.v1.coupons.create(params={"percent_off": 20, "duration": "forever"})
+    promo = client.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id},
+                                                     "code": "SPRING20"})
+    clock, customer, subscription = subscribe(client, prices["Basic"])
+    item = subscription["items"].data[0].id
+    flow_data = {"type": "subscription_update_confirm", "subscription_update_confirm": {
+        "subscription": subscription.id, "items": [{"id": item, "price": prices["Pro"]}],
+        "discounts": [{"promotion_code": promo.id}]}}
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer, "configuration": configuration,
+                                                               "flow_data": flow_data})
+    client.v1.promotion_codes.update(promo.id, params={"active": False})
+    response = page.goto(session.url)
+    assert response.status == 400
+    assert text(page, "portal-error-message") == "This promotion code cannot be redeemed because it is inactive."
+    back = page.get_by_test_id("portal-error-back")
+    assert back.get_attribute("href") == RETURN_URL and back.inner_text() == "← Return to " + \
+        text(page, "portal-business-name")
+    assert client.v1.subscriptions.retrieve(subscription.id)["items"].data[0].price.id == prices["Basic"]

@@ -293,3 +293,96 @@ def test_each_adjustable_product_has_its_own_quantity(client: stripe.StripeClien
     item = client.v1.subscriptions.retrieve(subscription.id)["items"].data[0]
     assert (item.price.id, item.quantity) == (prices["Team"], 3)
     assert client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice).total == 4000
+
+
+def test_update_plan_is_hidden_when_the_picker_offers_nothing(client: stripe.StripeClient, page: Any) -> None:
+    """"Update plan" needs at least one allowed price other than the current one, or a quantity to adjust: a
+    EUR subscription under a USD-only configuration, or a configuration listing only the current price, gets
+    no button, and the picker and confirm pages refuse."""
+    prices, configuration = portal_catalog(client)
+    euro_product = client.v1.products.create(params={"name": "Euro plan"})
+    euro = client.v1.prices.create(params={"product": euro_product.id, "currency": "eur", "unit_amount": 2000,
+                                           "recurring": {"interval": "month"}}).id
+    clock, customer, subscription = subscribe(client, euro)
+    assert subscription.currency == "eur"
+    open_portal(client, page, customer, configuration)
+    home = page.url
+    assert text(page, "subscription-plan") == "Euro plan"
+    assert page.get_by_test_id("update-plan").count() == 0
+    page.goto(f"{home}/subscriptions/{subscription.id}/update")
+    assert text(page, "portal-error-message") == "This subscription can't be changed here."
+    assert page.get_by_test_id("plan-option").count() == 0
+    page.goto(f"{home}/subscriptions/{subscription.id}/confirm?price={prices['Pro']}")
+    assert text(page, "portal-error-message") == "This subscription can't be changed here."
+    error = pytest.raises(stripe.InvalidRequestError, client.v1.billing_portal.sessions.create, params={
+        "customer": customer, "configuration": configuration,
+        "flow_data": {"type": "subscription_update", "subscription_update": {"subscription": subscription.id}}}).value
+    assert error.param == "flow_data[subscription_update][subscription]"
+    assert error.user_message == "This subscription can't be changed here."
+    assert client.v1.subscriptions.retrieve(subscription.id)["items"].data[0].price.id == euro
+
+    # Only the current price listed and no adjustable quantity: nothing to pick either; with the quantity
+    # adjustable the picker has something to offer again.
+    product = client.v1.prices.retrieve(prices["Basic"]).product
+    only_current = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account",
+        "features": {"subscription_update": {"enabled": True, "default_allowed_updates": ["price", "quantity"],
+                                             "products": [{"product": product, "prices": [prices["Basic"]]}]}}})
+    _, basic_customer, basic = subscribe(client, prices["Basic"])
+    open_portal(client, page, basic_customer, only_current.id)
+    assert page.get_by_test_id("update-plan").count() == 0
+    page.goto(f"{page.url}/subscriptions/{basic.id}/update")
+    assert text(page, "portal-error-message") == "This subscription can't be changed here."
+    client.v1.billing_portal.configurations.update(only_current.id, params={"features": {"subscription_update": {
+        "products": [{"product": product, "prices": [prices["Basic"]],
+                      "adjustable_quantity": {"enabled": True, "maximum": 5}}]}}})
+    open_portal(client, page, basic_customer, only_current.id)
+    page.get_by_test_id("update-plan").click()
+    assert page.get_by_test_id("plan-option").count() == 1 and page.get_by_test_id("plan-quantity").count() == 1
+
+
+def _upgrade_with_card(client: stripe.StripeClient, page: Any, card: str) -> tuple[dict[str, str], Any, str]:
+    """Basic -> Pro (always_invoice) halfway through April, the customer's default card now `card`."""
+    prices, configuration = portal_catalog(client, proration="always_invoice")
+    clock, customer, subscription = subscribe(client, prices["Basic"])
+    advance(client, clock, ts(2026, 4, 16))
+    method = client.v1.payment_methods.attach(card, params={"customer": customer})
+    client.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": method.id}})
+    open_portal(client, page, customer, configuration)
+    choose(page, prices["Pro"])
+    page.get_by_test_id("confirm-submit").click()
+    return prices, subscription, customer
+
+
+def test_a_declined_upgrade_leaves_the_plan_and_says_why_on_the_confirm_page(client: stripe.StripeClient,
+                                                                             page: Any) -> None:
+    """Stripe's portal handles payment failures on the confirm page: the plan is not changed (the update
+    waits as pending_update on the open invoice)."""
+    prices, subscription, _ = _upgrade_with_card(client, page, "pm_card_chargeCustomerFail")
+    assert page.get_by_test_id("confirm-page").is_visible()
+    assert text(page, "confirm-error") == ("The payment didn't go through, so your plan wasn't changed. "
+                                           "Your card was declined.")
+    assert text(page, "confirm-new-plan").startswith("Pro · $50.00")  # the same change, ready to retry
+    after = client.v1.subscriptions.retrieve(subscription.id, params={"expand": ["latest_invoice"]})
+    assert after["items"].data[0].price.id == prices["Basic"] and after.status == "active"
+    assert after.pending_update["subscription_items"][0]["price"]["id"] == prices["Pro"]
+    assert (after.latest_invoice.status, after.latest_invoice.amount_remaining) == ("open", 1500)
+
+
+@pytest.mark.parametrize("button", ["complete-authentication", "fail-authentication"])
+def test_an_upgrade_needing_3d_secure_goes_through_stripes_test_page(client: stripe.StripeClient, page: Any,
+                                                                     button: str) -> None:
+    prices, subscription, _ = _upgrade_with_card(client, page, "pm_card_authenticationRequired")
+    assert page.get_by_test_id("authentication-page").is_visible()
+    page.get_by_test_id(button).click()
+    after = client.v1.subscriptions.retrieve(subscription.id, params={"expand": ["latest_invoice"]})
+    if button == "complete-authentication":
+        assert text(page, "portal-message") == "Your plan was updated to Pro."
+        assert after["items"].data[0].price.id == prices["Pro"] and after.pending_update is None
+        assert (after.latest_invoice.status, after.latest_invoice.amount_paid) == ("paid", 1500)
+    else:
+        assert text(page, "confirm-error") == ("The payment didn't go through, so your plan wasn't changed. "
+                                               "We are unable to authenticate your payment method. Please choose "
+                                               "a different payment method and try again.")
+        assert after["items"].data[0].price.id == prices["Basic"] and after.pending_update is not None
+        assert after.latest_invoice.status == "open"
