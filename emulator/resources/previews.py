@@ -30,6 +30,8 @@ def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if not subscription_id and not params.get("customer"):
         raise InvalidRequestError("Missing required param: customer or subscription.", param="customer",
                                   code="parameter_missing")
+    if not subscription_id and not details.get("items"):
+        subscription_id = _next_renewing_subscription(ctx, params["customer"])
     with ctx.store.discarded():
         if subscription_id:
             invoice = _preview_subscription(ctx, subscription_id, details)
@@ -37,6 +39,19 @@ def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
             invoice = _preview_new(ctx, params, details)
         preview = orjson.loads(orjson.dumps(invoice))  # outlives the rolled-back savepoint
     return _as_preview(preview, details.get("proration_date"))
+
+
+def _next_renewing_subscription(ctx: Ctx, customer_id: str) -> str | None:
+    """With only `customer`, Stripe previews the next upcoming invoice among the customer's subscriptions: the
+    one renewing first (None when none will)."""
+    common.require(ctx, "customer", customer_id, param="customer")
+    renewing = [subscription for subscription in ctx.store.select(ctx.account_id, subscriptions.OBJECT,
+                                                                 where="customer = ?", args=(customer_id,))
+                if subscription["status"] in ("active", "trialing", "past_due", "unpaid")
+                and subscription.get("cancel_at") is None]
+    if not renewing:
+        return None
+    return min(renewing, key=lambda subscription: subscriptions.current_period(subscription)[1])["id"]
 
 
 def _preview_subscription(ctx: Ctx, subscription_id: str, details: dict[str, Any]) -> dict[str, Any]:

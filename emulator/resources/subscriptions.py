@@ -269,6 +269,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         from emulator.versions import is_before
 
         mode = "classic" if is_before(ctx.api_version, "2025-09-30.clover") else "flexible"
+    raw_cancel_at = params.get("cancel_at")
+    if mode == "classic" and trial_end is not None and isinstance(raw_cancel_at, int) and now < raw_cancel_at < \
+            trial_end:
+        trial_end = raw_cancel_at  # classic: a cancel_at before the trial's end pulls the trial's end to it
     start = params.get("backdate_start_date", now)
     if start > now:
         raise InvalidRequestError("backdate_start_date must be in the past.", param="backdate_start_date")
@@ -1085,6 +1089,7 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         _start_trial(ctx, before, subscription, now, behavior)
         # A schedule's phase bills the trial itself, with the phase's add_invoice_items.
         immediate = immediate or not ctx.memo.get("schedule_applying")
+    _end_trial_by_cancel_at(subscription)
     paid_now = was_free and not _all_free(subscription)
     if anchor_now or interval_changed or (leaves_free and paid_now):
         _reset_anchor(ctx, before, subscription, now, behavior)
@@ -1216,8 +1221,10 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
         raise InvalidRequestError("Invalid timestamp: must be an integer Unix timestamp in the future.",
                                   param="trial_end")
     subscription["trial_end"] = value
-    subscription["trial_start"] = subscription["trial_start"] or now
     starting = subscription["status"] != "trialing"
+    # trial_start: classic keeps the first trial's start, flexible shows the most recent trial's.
+    if not subscription["trial_start"] or (starting and subscription["billing_mode"]["type"] == "flexible"):
+        subscription["trial_start"] = now
     subscription["status"] = "trialing"
     subscription["billing_cycle_anchor"] = value
     for item in subscription["items"]["data"]:
@@ -1225,6 +1232,18 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
             item["current_period_start"] = now  # a new trial period begins now
         item["current_period_end"] = value
     return starting
+
+
+def _end_trial_by_cancel_at(subscription: dict[str, Any]) -> None:
+    """classic: a cancel_at before the trial's end pulls the trial's end (and the period) down to it; flexible
+    keeps trial_end."""
+    cancel_at, trial_end = subscription.get("cancel_at"), subscription.get("trial_end")
+    if subscription["billing_mode"]["type"] != "classic" or subscription["status"] != "trialing" or \
+            cancel_at is None or trial_end is None or cancel_at >= trial_end:
+        return
+    subscription["trial_end"] = subscription["billing_cycle_anchor"] = cancel_at
+    for item in subscription["items"]["data"]:
+        item["current_period_end"] = min(item["current_period_end"], cancel_at)
 
 
 def _start_trial(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], now: int, behavior: str) -> None:

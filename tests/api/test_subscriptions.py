@@ -560,6 +560,50 @@ def test_trial_with_an_anchor_prorates_the_period_after_the_trial(client: stripe
         3000, ts(2026, 5, 1), ts(2026, 6, 1))
 
 
+def test_preview_with_only_the_customer_shows_its_next_renewal(client: stripe.StripeClient) -> None:
+    """Without subscription or items, create_preview shows the next upcoming invoice among the customer's
+    subscriptions."""
+    monthly = setup_catalog(client, {"Monthly": 1000})
+    yearly = setup_catalog(client, {"Yearly": 9000}, interval="year")
+    clock, customer = clock_customer(client, ts(2026, 1, 15))
+    client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": yearly["Yearly"]}]})
+    soonest = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": monthly["Monthly"]}]})
+    preview = client.v1.invoices.create_preview(params={"customer": customer})
+    assert (preview.total, preview.billing_reason) == (1000, "upcoming")
+    assert preview.parent.subscription_details.subscription == soonest.id
+    assert preview.lines.data[0].period.start == ts(2026, 2, 15)
+    lonely = client.v1.customers.create()
+    with pytest.raises(stripe.InvalidRequestError) as none:
+        client.v1.invoices.create_preview(params={"customer": lonely.id})
+    assert none.value.code == "invoice_upcoming_none"
+
+
+def test_trial_rules_that_differ_by_billing_mode(client: stripe.StripeClient) -> None:
+    """flexible: trial_start is the most recent trial's; classic: a cancel_at before trial_end pulls the trial's
+    end down to it (on create and on update)."""
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    flexible = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                      "trial_end": ts(2026, 1, 8), "billing_mode": {"type": "flexible"}})
+    advance(client, clock, ts(2026, 1, 20))
+    again = client.v1.subscriptions.update(flexible.id, params={"trial_end": ts(2026, 2, 1),
+                                                                "proration_behavior": "none"})
+    assert (again.status, again.trial_start, again.trial_end) == ("trialing", ts(2026, 1, 20), ts(2026, 2, 1))
+    classic = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                     "trial_end": ts(2026, 2, 15), "cancel_at": ts(2026, 1, 25),
+                                                     "billing_mode": {"type": "classic"}})
+    assert (classic.trial_end, classic.cancel_at) == (ts(2026, 1, 25), ts(2026, 1, 25))
+    assert classic["items"].data[0].current_period_end == ts(2026, 1, 25)
+    later = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                   "trial_end": ts(2026, 2, 15), "billing_mode": {"type": "classic"}})
+    pulled = client.v1.subscriptions.update(later.id, params={"cancel_at": ts(2026, 2, 5)})
+    assert (pulled.trial_end, pulled["items"].data[0].current_period_end) == (ts(2026, 2, 5), ts(2026, 2, 5))
+    kept = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                  "trial_end": ts(2026, 2, 15), "cancel_at": ts(2026, 1, 25),
+                                                  "billing_mode": {"type": "flexible"}})
+    assert kept.trial_end == ts(2026, 2, 15)
+
+
 def test_subscription_items_and_search(client: stripe.StripeClient) -> None:
     prices = setup_catalog(client, {"Base": 1000, "Addon": 300})
     clock, customer = clock_customer(client, ts(2026, 3, 1))
