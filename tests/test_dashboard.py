@@ -39,3 +39,34 @@ def test_global_clock_shift_through_control_api(http: RawHttp) -> None:
     backwards = http.post("/_emulator/api/clock/advance", data={"to": str(before["now"])})
     assert backwards.status_code == 400 and backwards.json()["error"]["param"] == "to"
     assert http.post("/_emulator/api/clock/advance", data={"by": "soon"}).status_code == 400
+
+
+def test_public_details_name_the_business_everywhere(emulator: LiveEmulator, client: stripe.StripeClient,
+                                                     http: RawHttp) -> None:
+    """Settings → Public details: through the control API or the dashboard form; the account, new invoices and
+    the portal (with its terms and privacy fallback) show them."""
+    assert client.v1.accounts.retrieve_current().business_profile.name == "Stripe Portal Emulator"
+    saved = http.post("/_emulator/api/public_details", data={
+        "business_name": "Acme Rockets", "support_email": "help@acme.test",
+        "terms_of_service_url": "https://acme.test/terms", "privacy_policy_url": "https://acme.test/privacy"})
+    assert saved.status_code == 200 and saved.json()["business_name"] == "Acme Rockets"
+    refused = http.post("/_emulator/api/public_details", data={"support_url": "ftp://acme.test"})
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "support_url"
+    assert http.get("/_emulator/api/public_details").json()["support_url"] is None
+    profile = client.v1.accounts.retrieve_current().business_profile
+    assert (profile.name, profile.support_email) == ("Acme Rockets", "help@acme.test")
+    customer = client.v1.customers.create()
+    client.v1.invoice_items.create(params={"customer": customer.id, "amount": 500, "currency": "usd"})
+    invoice = client.v1.invoices.create(params={"customer": customer.id, "pending_invoice_items_behavior": "include"})
+    assert invoice.account_name == "Acme Rockets"
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer.id,
+                                                              "return_url": "https://acme.test/account"})
+    portal = requests.get(session.url).text
+    assert 'data-testid="portal-business-name">Acme Rockets<' in portal
+    assert 'href="https://acme.test/terms" data-testid="portal-terms-link"' in portal
+    assert 'href="https://acme.test/privacy" data-testid="portal-privacy-link"' in portal
+    account_id = client.v1.accounts.retrieve_current().id
+    form = requests.post(f"{emulator.url}/_emulator/accounts/{account_id}/public_details",
+                         data={"business_name": ""}, allow_redirects=False)
+    assert form.status_code == 302 and "Public+details+saved" in form.headers["Location"]
+    assert client.v1.accounts.retrieve_current().business_profile.name == "Stripe Portal Emulator"

@@ -1,6 +1,6 @@
 """The control API under /_emulator/api: things Stripe has no endpoint for (the webhook delivery log and
 resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon, the portal's
-one-time passcodes, the account's Dashboard branding). Authenticated by the account's secret key like /v1;
+one-time passcodes, the account's Dashboard branding and public details). Authenticated by the account's secret key like /v1;
 answers JSON with Stripe-shaped errors."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from emulator import engine
 from emulator.api import authenticate, json_response
 from emulator.errors import InvalidRequestError
 from emulator.resources import (billing_portal_configurations as configurations, branding, global_clock,
-                                portal_login, webhook_endpoints)
+                                portal_login, public_details, webhook_endpoints)
 
 bp = Blueprint("control", __name__, url_prefix="/_emulator/api")
 bp.before_request(authenticate)
@@ -130,6 +130,27 @@ def set_branding() -> Response:
     with ctx.store.transaction():
         result = branding.update(ctx, params, images)
     return json_response({"object": "emulator.branding", **result})
+
+
+@bp.get("/public_details")
+def read_public_details() -> Response:
+    """The account's public details (business name, support contacts, website, terms and privacy links)."""
+    return json_response({"object": "emulator.public_details", **public_details.settings(g.ctx)})
+
+
+@bp.post("/public_details")
+def set_public_details() -> Response:
+    """Change them: `business_name`, `support_email`, `support_phone`, `support_url`, `url`,
+    `terms_of_service_url`, `privacy_policy_url`; an empty value clears one."""
+    ctx = g.ctx
+    with ctx.store.transaction():
+        result = public_details.update(ctx, form_fields())
+    return json_response({"object": "emulator.public_details", **result})
+
+
+def form_fields() -> dict[str, str]:
+    """A form's text fields, without its CSRF token."""
+    return {key: value for key, value in request.form.items() if key != "csrf_token"}
 
 
 @bp.post("/intents/<intent_id>/authenticate")

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from emulator import engine, store as store_module
 from emulator.context import Ctx
 from emulator.errors import StripeError
-from emulator.resources import accounts, branding, global_clock, portal_login, webhook_endpoints
+from emulator.resources import accounts, branding, global_clock, portal_login, public_details, webhook_endpoints
 from emulator.store import Store
 
 bp = Blueprint("dashboard", __name__, url_prefix="/_emulator")
@@ -81,6 +81,7 @@ def account(account_id: str) -> str:
         event_type=event_type or "", deliveries=deliveries, clocks=clocks,
         timers=[dict(zip(("kind", "object_id", "due_at", "clock"), r)) for r in timers],
         branding=branding.settings(ctx), fonts=list(branding.FONTS), border_styles=branding.BORDER_STYLES,
+        public_details=public_details.settings(ctx),
         login_codes=portal_login.sent_codes(ctx, limit=PAGE_SIZE), message=request.args.get("message"))
 
 
@@ -148,6 +149,21 @@ def save_branding(account_id: str) -> Response:
     except StripeError as error:
         message = error.message
     return redirect(url_for("dashboard.account", account_id=account_id, message=message) + "#branding")
+
+
+@bp.post("/accounts/<account_id>/public_details")
+def save_public_details(account_id: str) -> Response:
+    """The dashboard's public details form (the same settings as `POST /_emulator/api/public_details`)."""
+    from emulator.dashboard.control import form_fields
+
+    ctx = _ctx(account_id)
+    try:
+        with ctx.store.transaction():
+            public_details.update(ctx, form_fields())
+        message = "Public details saved."
+    except StripeError as error:
+        message = error.message
+    return redirect(url_for("dashboard.account", account_id=account_id, message=message) + "#public-details")
 
 
 @bp.get("/accounts/<account_id>/branding/<kind>")

@@ -9,6 +9,7 @@ from typing import Any
 
 from emulator import clock, ids
 from emulator.context import Account, Ctx
+from emulator.resources import public_details
 from emulator.store import Store
 
 KEY_PATTERN = re.compile(r"^(sk|pk|rk)_test_([A-Za-z0-9_]{1,247})$")
@@ -63,15 +64,17 @@ def get_or_create(store: Store, suffix: str, default_version: str) -> Account:
 def retrieve(ctx: Ctx) -> dict[str, Any]:
     """`GET /v1/account`: the account object for the key (integrations call it to check their keys)."""
     account = ctx.account
+    details = public_details.settings(ctx)
     return {
         "id": account.id,
         "object": "account",
         "business_profile": {
             "annual_revenue": None, "estimated_worker_count": None, "mcc": None,
             "minority_owned_business_designation": None, "monthly_estimated_revenue": {"amount": 0, "currency": "usd"},
-            "name": "Stripe Portal Emulator", "product_description": None,
+            "name": details["business_name"], "product_description": None,
             "specified_commercial_transactions_act_url": None, "support_address": None,
-            "support_email": None, "support_phone": None, "support_url": None, "url": None,
+            "support_email": details["support_email"], "support_phone": details["support_phone"],
+            "support_url": details["support_url"], "url": details["url"],
         },
         "business_type": None,
         "capabilities": {"card_payments": "active", "transfers": "active"},

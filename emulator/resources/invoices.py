@@ -18,7 +18,7 @@ from emulator.billing import discounts as discount_math
 from emulator.billing.money import minimum_charge
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import common
+from emulator.resources import common, public_details
 
 OBJECT = "invoice"
 FINALIZE_DELAY = 3600
@@ -270,7 +270,7 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
         "id": invoice_id,
         "object": OBJECT,
         "account_country": "US",
-        "account_name": "Stripe Portal Emulator",
+        "account_name": public_details.business_name(ctx),
         "account_tax_ids": None,
         "amount_due": 0,
         "amount_overpaid": 0,
