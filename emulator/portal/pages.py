@@ -18,7 +18,7 @@ from emulator.context import Ctx
 from emulator.errors import StripeError
 from emulator.portal import i18n
 from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, invoices, portal_billing,
-                                portal_cancellations, portal_flows, portal_updates)
+                                portal_cancellations, portal_flows, portal_updates, public_details)
 from emulator.store import Store
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
@@ -65,14 +65,19 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
     from emulator.resources import billing_portal_configurations as configurations
 
     configuration = configurations.require(ctx, session["configuration"])
-    business = accounts.retrieve(ctx)["business_profile"]["name"]
+    details = public_details.settings(ctx)
+    business = details["business_name"]
+    # The configuration's links, else those of the account's public details (Stripe's fallback).
+    profile = {**configuration["business_profile"],
+               **{key: configuration["business_profile"].get(key) or details[key]
+                  for key in ("terms_of_service_url", "privacy_policy_url")}}
     # In an open deep link the rest of the portal is hidden: "back" leaves for the return URL.
     flow_open = bool(session.get("flow")) and portal_flows.completion(ctx, session) is None
     home_url = session["return_url"] if flow_open else url_for("portal.home", token=token)
     lang = translator(ctx, session)
     body = render_template(template, session=session, token=token, configuration=configuration,
                            flow_open=flow_open, home_url=home_url,
-                           business_name=business, profile=configuration["business_profile"],
+                           business_name=business, profile=profile,
                            theme=branding.theme(ctx, business), session_account=ctx.account_id,
                            csrf_token=sessions.csrf_token(ctx, session["id"]),
                            money=lang.money, date=lang.date, interval=lang.interval, t=lang.t, hook=i18n.hook,
@@ -195,7 +200,8 @@ def done(token: str) -> Response:
 def update_plan(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
         return _render("portal/update.html", ctx, session, token,
-                       view=portal_updates.options(ctx, session, subscription_id))
+                       view=portal_updates.options(ctx, session, subscription_id, request.args.get("interval")),
+                       error=request.args.get("error"), interval_key=portal_updates.interval_key)
 
     return _run(token, show, page="update", subscription_id=subscription_id)
 
@@ -210,12 +216,14 @@ def _quantity(raw: str | None) -> int | None:
 
 
 def _change(ctx: Ctx, session: dict[str, Any], values: Any) -> tuple[str, int | None, dict[str, Any] | None]:
-    """The change to confirm: a `subscription_update_confirm` link's own, else the picker's choice."""
+    """The change to confirm: a `subscription_update_confirm` link's own, else the picker's choice (with the
+    promotion code typed there)."""
     flow = session.get("flow")
     if flow and flow["type"] == "subscription_update_confirm" and portal_flows.completion(ctx, session) is None:
         return portal_flows.update_selection(flow)
     price_id = values.get("price", "")
-    return price_id, _picked_quantity(ctx, values, price_id), None
+    return price_id, _picked_quantity(ctx, values, price_id), \
+        portal_updates.promotion_code_discount(ctx, session, values.get("promotion_code", ""))
 
 
 def _picked_quantity(ctx: Ctx, values: Any, price_id: str) -> int | None:
@@ -230,13 +238,21 @@ def _picked_quantity(ctx: Ctx, values: Any, price_id: str) -> int | None:
 @bp.get("/session/<token>/subscriptions/<subscription_id>/confirm")
 def confirm(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
-        price, quantity, discount = _change(ctx, session, request.args)
+        try:
+            price, quantity, discount = _change(ctx, session, request.args)
+        except portal_updates.PortalError as refused:
+            if refused.param != "promotion_code":
+                raise
+            # A code that cannot be used: back to the picker, which says why.
+            return _see_other(url_for("portal.update_plan", token=token, subscription_id=subscription_id,
+                                      error=translator(ctx, session).refusal(refused)))
         view = portal_updates.preview(ctx, session, subscription_id, price, quantity, discount)
         flow = session.get("flow") or {}
         back = url_for("portal.update_plan", token=token, subscription_id=subscription_id) \
             if flow.get("type") != "subscription_update_confirm" else None
         return _render("portal/confirm.html", ctx, session, token, view=view, price=price,
-                       quantity="" if quantity is None else quantity, back_url=back, error=request.args.get("error"))
+                       quantity="" if quantity is None else quantity, back_url=back, error=request.args.get("error"),
+                       promotion_code=request.args.get("promotion_code", "").strip())
 
     return _run(token, show, page="confirm", subscription_id=subscription_id)
 
@@ -258,7 +274,7 @@ def _payment_incomplete(ctx: Ctx, session: dict[str, Any], token: str, subscript
                         intent: dict[str, Any] | None, choice: Any) -> Response:
     """The change's payment did not go through: 3-D Secure first (Stripe's test page, then back here), or the
     confirm page again with the card's error; the plan is unchanged meanwhile."""
-    picked = {key: choice[key] for key in ("price", "quantity") if choice.get(key)}
+    picked = {key: choice[key] for key in ("price", "quantity", "promotion_code") if choice.get(key)}
     if intent is not None and intent["status"] == "requires_action":
         back = url_for("portal.payment_return", token=token, subscription_id=subscription_id, **picked)
         return _see_other(f"{intent['next_action']['redirect_to_url']['url']}&{urlencode({'return_url': back})}")
@@ -282,7 +298,8 @@ def payment_return(token: str, subscription_id: str) -> Response:
         if subscription.get("pending_update"):
             intent_id = invoices.latest_intent_id(ctx, subscription["latest_invoice"])
             intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
-            picked = {key: request.args[key] for key in ("price", "quantity") if request.args.get(key)}
+            picked = {key: request.args[key] for key in ("price", "quantity", "promotion_code")
+                      if request.args.get(key)}
             return _back_to_confirm(ctx, session, token, subscription_id, (intent or {}).get("last_payment_error"),
                                     picked)
         return _finish(ctx, session, token, _outcome_message(ctx, session, {"outcome": "updated",

@@ -33,9 +33,15 @@ def require(ctx: Ctx, configuration_id: str, param: str | None = None) -> dict[s
     return common.require(ctx, OBJECT, configuration_id, kind="configuration", param=param)
 
 
+# The API's limit for the portal's URLs (`return_url`, a flow's `redirect.return_url`, the profile's links).
+MAX_URL_LENGTH = 5000
+
+
 def check_url(value: Any, param: str) -> str | None:
     if value in (None, ""):
         return None
+    if len(str(value)) > MAX_URL_LENGTH:
+        raise InvalidRequestError(f"Invalid URL: must be at most {MAX_URL_LENGTH} characters.", param=param)
     parts = urlsplit(str(value))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidRequestError(f"Not a valid URL: {value}", param=param, code="url_invalid")

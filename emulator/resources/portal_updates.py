@@ -31,7 +31,8 @@ from typing import Any
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
 from emulator.resources import (billing_portal_configurations as configurations, common, discounts, invoices,
-                                metered_usage, previews, subscription_schedules as schedules, subscriptions)
+                                metered_usage, previews, promotion_codes, subscription_schedules as schedules,
+                                subscriptions)
 
 UPDATABLE_STATUSES = ("active", "trialing", "past_due")
 SHOWN_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "incomplete")
@@ -335,13 +336,52 @@ def _offers_change(products: list[dict[str, Any]]) -> bool:
     return any(entry["quantity"] or any(not option["current"] for option in entry["prices"]) for entry in products)
 
 
-def options(ctx: Ctx, session: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+_INTERVAL_ORDER = {"day": 0, "week": 1, "month": 2, "year": 3}
+
+
+def interval_key(recurring: dict[str, Any]) -> str:
+    """A billing interval as the picker's toggle names it: `month`, `year`, `3_month`."""
+    count, interval = recurring["interval_count"], recurring["interval"]
+    return interval if count == 1 else f"{count}_{interval}"
+
+
+def options(ctx: Ctx, session: dict[str, Any], subscription_id: str, interval: str | None = None) -> dict[str, Any]:
     """The update-plan page: the configured products with their active prices in the subscription's
-    currency (the current one marked), and the quantity range when quantities are adjustable."""
+    currency (the current one marked), and the quantity range when quantities are adjustable. When the prices
+    cover several billing intervals, an interval toggle (Monthly / Yearly, as Stripe's portal shows) picks
+    which prices are listed: `interval`, else the current price's."""
     subscription, configuration, item = _updatable(ctx, session, subscription_id)
     pending = _pending_change(ctx, subscription)
+    products = _picker(ctx, configuration, item)
+    recurrings = {interval_key(option["price"]["recurring"]): option["price"]["recurring"]
+                  for entry in products for option in entry["prices"]}
+    toggle = sorted(recurrings.values(), key=lambda r: (_INTERVAL_ORDER[r["interval"]], r["interval_count"]))
+    chosen = interval if interval in recurrings else interval_key(item["price"]["recurring"])
+    if len(toggle) > 1:
+        products = [{**entry, "prices": shown} for entry in products
+                    if (shown := [option for option in entry["prices"]
+                                  if interval_key(option["price"]["recurring"]) == chosen])]
     return {"subscription": subscription, "current": plan_of(ctx, item["price"], item["quantity"]),
-            "products": _picker(ctx, configuration, item), "pending": pending}
+            "products": products, "pending": pending, "promotion_codes": _allowed(configuration, "promotion_code"),
+            "intervals": toggle if len(toggle) > 1 else [], "interval": chosen}
+
+
+def promotion_code_discount(ctx: Ctx, session: dict[str, Any], code: str) -> dict[str, Any] | None:
+    """The code typed on the plan picker (offered when `default_allowed_updates` has `promotion_code`) as the
+    discount the change brings: an active code the customer may use on a subscription update (Stripe's rules
+    for updates); anything else is refused in the page's language."""
+    if not code.strip():
+        return None
+    configuration = configurations.require(ctx, session["configuration"])
+    promo = promotion_codes.find_by_code(ctx, code, session["customer"]) \
+        if _allowed(configuration, "promotion_code") else None
+    if promo is None:
+        raise PortalError("refusal.promotion_code_invalid", param="promotion_code", code=code.strip())
+    try:
+        promotion_codes.check_applicable_later(ctx, promo, session["customer"], param="promotion_code")
+    except InvalidRequestError:
+        raise PortalError("refusal.promotion_code_not_usable", param="promotion_code", code=promo["code"]) from None
+    return {"coupon": None, "promotion_code": promo["id"]}
 
 
 def selection(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any], price_id: str,
@@ -530,6 +570,8 @@ def preview(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: s
         "discount": discount_view(ctx, discount, price["currency"]) if discount else None,
         "effective_at": period_end if scheduled else None,
         "amount_due_today": invoice["amount_due"] if immediate else 0,
+        # A downgrade invoiced at once can total less than zero: the difference goes to the credit balance.
+        "credit": -invoice["total"] if immediate and invoice["total"] < 0 else 0,
         "invoice": invoice,
         "invoice_is_today": immediate,
         "next_invoice_at": None if immediate else period_end,

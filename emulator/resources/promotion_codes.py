@@ -80,6 +80,15 @@ def _code_taken(ctx: Ctx, code: str, customer: str | None, except_id: str | None
     return False
 
 
+def find_by_code(ctx: Ctx, code: str, customer_id: str) -> dict[str, Any] | None:
+    """The active code a customer types (case-insensitive), one for anyone or for this customer."""
+    for promo in ctx.store.select(ctx.account_id, OBJECT, where="lower(json_extract(data, '$.code')) = ?",
+                                  args=(code.strip().lower(),)):
+        if _active_now(ctx, promo) and promo.get("customer") in (None, customer_id):
+            return promo
+    return None
+
+
 def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/promotion_codes` (`promotion[type]=coupon&promotion[coupon]=X`; `coupon=X` before clover)."""
     promotion = params["promotion"]

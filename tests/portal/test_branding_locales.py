@@ -198,8 +198,12 @@ def test_a_german_session(client: stripe.StripeClient, page: Any) -> None:
     assert text(page, "invoice-history-status") == "Bezahlt"
     assert text(page, "invoice-history-link") == "10,00\xa0€"
     page.get_by_test_id("update-plan").click()
+    toggles = page.get_by_test_id("plan-interval")
+    assert [toggles.nth(i).inner_text() for i in range(toggles.count())] == ["Monatlich", "alle 3 Monate"]
+    page.locator('[data-testid="plan-interval"][data-interval="3_month"]').click()
     option = page.locator(f'[data-testid="plan-option"][data-price="{quarterly}"]')
     assert "30,00\xa0€ alle 3 Monate" in option.inner_text()
+    page.go_back()
     page.go_back()
     page.get_by_test_id("cancel-plan").click()
     assert text(page, "cancel-ends-at") == "1. Mai 2026"

@@ -53,9 +53,16 @@ def open_portal(client: stripe.StripeClient, page: Any, customer: str, configura
 
 
 def choose(page: Any, price: str) -> None:
-    """From the home page: Update plan, pick `price`, Continue (lands on the confirm page)."""
+    """From the home page: Update plan, pick `price` (through the interval toggle when it lists another
+    interval's prices), Continue (lands on the confirm page)."""
     page.get_by_test_id("update-plan").click()
-    page.locator(f'[data-testid="plan-option"][data-price="{price}"]').click()
+    option = page.locator(f'[data-testid="plan-option"][data-price="{price}"]')
+    toggles = page.get_by_test_id("plan-interval")
+    for index in range(toggles.count()):
+        if option.count():
+            break
+        toggles.nth(index).click()
+    option.click()
     page.get_by_test_id("plan-continue").click()
     assert page.get_by_test_id("confirm-page").is_visible()
 
@@ -386,3 +393,90 @@ def test_an_upgrade_needing_3d_secure_goes_through_stripes_test_page(client: str
                                                "a different payment method and try again.")
         assert after["items"].data[0].price.id == prices["Basic"] and after.pending_update is not None
         assert after.latest_invoice.status == "open"
+
+
+def test_a_promotion_code_typed_on_the_plan_picker(client: stripe.StripeClient, page: Any) -> None:
+    """default_allowed_updates with promotion_code: the picker takes a code (case-insensitive), the confirm
+    page and the update carry its discount; codes the customer cannot use on an update are refused there."""
+    prices, _ = portal_catalog(client)
+    products = [{"product": client.v1.prices.retrieve(prices[name]).product, "prices": [prices[name]]}
+                for name in ("Basic", "Pro")]
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {
+            "subscription_update": {"enabled": True, "default_allowed_updates": ["price", "promotion_code"],
+                                    "products": products, "proration_behavior": "none"}}}).id
+    coupon = client.v1.coupons.create(params={"percent_off": 25, "duration": "forever", "name": "Spring"})
+    client.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id},
+                                             "code": "SPRING25"})
+    client.v1.promotion_codes.create(params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "BIG50",
+                                             "restrictions": {"minimum_amount": 5000,
+                                                              "minimum_amount_currency": "usd"}})
+    clock, customer, subscription = subscribe(client, prices["Basic"])
+    open_portal(client, page, customer, configuration)
+    page.get_by_test_id("update-plan").click()
+    for code, refusal in (("NOPE", "The promotion code NOPE isn't valid."),
+                          ("big50", "The promotion code BIG50 can't be used for this subscription.")):
+        page.locator(f'[data-testid="plan-option"][data-price="{prices["Pro"]}"]').click()
+        page.get_by_test_id("plan-promotion-code").fill(code)
+        page.get_by_test_id("plan-continue").click()
+        assert text(page, "plan-error") == refusal
+    page.locator(f'[data-testid="plan-option"][data-price="{prices["Pro"]}"]').click()
+    page.get_by_test_id("plan-promotion-code").fill("spring25")
+    page.get_by_test_id("plan-continue").click()
+    assert text(page, "confirm-discount") == "Discount: SPRING25 · 25% off forever"
+    page.get_by_test_id("confirm-submit").click()
+    assert text(page, "portal-message") == "Your plan was updated to Pro."
+    assert text(page, "subscription-discount-code") == "SPRING25"
+    updated = client.v1.subscriptions.retrieve(subscription.id)
+    assert updated["items"].data[0].price.id == prices["Pro"] and len(updated.discounts) == 1
+    discount = client.v1.subscriptions.retrieve(subscription.id, params={"expand": ["discounts"]}).discounts[0]
+    assert client.v1.promotion_codes.retrieve(discount.promotion_code).code == "SPRING25"
+
+
+def test_an_immediate_downgrade_shows_the_credit_it_leaves(client: stripe.StripeClient, page: Any) -> None:
+    """A downgrade invoiced at once (no schedule_at_period_end) can total less than zero: the confirm page says
+    the difference goes to the credit balance."""
+    prices, _ = portal_catalog(client)
+    products = [{"product": client.v1.prices.retrieve(prices[name]).product, "prices": [prices[name]]}
+                for name in ("Basic", "Pro")]
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {
+            "subscription_update": {"enabled": True, "default_allowed_updates": ["price"], "products": products,
+                                    "proration_behavior": "always_invoice"}}}).id
+    clock, customer, subscription = subscribe(client, prices["Pro"])
+    advance(client, clock, ts(2026, 4, 16))
+    open_portal(client, page, customer, configuration)
+    choose(page, prices["Basic"])
+    # -$25.00 unused Pro, +$10.00 remaining Basic.
+    assert text(page, "confirm-amount-due-today") == "$0.00"
+    assert text(page, "confirm-credit") == "$15.00 will be added to your credit balance and used for your next " \
+        "invoices."
+    page.get_by_test_id("confirm-submit").click()
+    assert client.v1.customers.retrieve(customer).balance == -1500
+
+
+def test_the_picker_toggles_between_billing_intervals(client: stripe.StripeClient, page: Any) -> None:
+    """Prices covering several intervals get a Monthly / Yearly toggle (the current price's interval first)."""
+    monthly = {name: price for name, price in portal_catalog(client)[0].items() if name in ("Basic", "Pro")}
+    yearly = {name: client.v1.prices.create(params={
+        "product": client.v1.prices.retrieve(price).product, "currency": "usd", "unit_amount": amount,
+        "recurring": {"interval": "year"}}).id for (name, price), amount in zip(monthly.items(), (20000, 50000))}
+    products = [{"product": client.v1.prices.retrieve(monthly[name]).product,
+                 "prices": [monthly[name], yearly[name]]} for name in ("Basic", "Pro")]
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {
+            "subscription_update": {"enabled": True, "default_allowed_updates": ["price"], "products": products,
+                                    "proration_behavior": "none"}}}).id
+    clock, customer, subscription = subscribe(client, monthly["Basic"])
+    open_portal(client, page, customer, configuration)
+    page.get_by_test_id("update-plan").click()
+    toggles = page.get_by_test_id("plan-interval")
+    assert [toggles.nth(i).inner_text() for i in range(toggles.count())] == ["Monthly", "Yearly"]
+    assert page.locator('[data-testid="plan-interval"][aria-current="true"]').get_attribute("data-interval") == "month"
+    shown = page.get_by_test_id("plan-option")
+    assert [shown.nth(i).get_attribute("data-price") for i in range(shown.count())] == [monthly["Basic"], monthly["Pro"]]
+    page.locator('[data-testid="plan-interval"][data-interval="year"]').click()
+    assert [shown.nth(i).get_attribute("data-price") for i in range(shown.count())] == [yearly["Basic"], yearly["Pro"]]
+    page.locator(f'[data-testid="plan-option"][data-price="{yearly["Pro"]}"]').click()
+    page.get_by_test_id("plan-continue").click()
+    assert text(page, "confirm-new-plan").startswith("Pro · $500.00 per year")
