@@ -304,6 +304,14 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     discount_ids = discounts.resolve_list(ctx, params.get("discounts"), customer=customer["id"],
                                           subscription=subscription_id, amount=first_amount, currency=currency)
     cancel_at = _cancel_at(params.get("cancel_at"), period)
+    # A cancel_at inside the first period shortens it and its charge (flexible with proration_behavior=none
+    # bills it whole); classic moves the anchor to cancel_at.
+    truncated = cancel_at is not None and trial_end is None and start == now and now < cancel_at < period[1] \
+        and not (mode == "flexible" and params.get("proration_behavior") == "none")
+    if truncated and mode == "classic":
+        anchor = cancel_at
+        for item in items:
+            item["current_period_end"] = cancel_at
     subscription: dict[str, Any] = {
         "id": subscription_id,
         "object": OBJECT,
@@ -372,10 +380,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         _add_invoice_item(ctx, customer, subscription, spec, f"add_invoice_items[{index}]")
     # A future anchor with proration_behavior=none: the stub until the anchor is free and nothing is invoiced
     # before the first full period.
-    free_stub = trial_end is None and anchor > now and params.get("proration_behavior") == "none"
+    free_stub = trial_end is None and anchor > now and params.get("proration_behavior") == "none" and not truncated
     if free_stub:
         return _activate(ctx, subscription, created_event, setup_future_payments=True)
-    lines = _first_lines(ctx, subscription, trial_end is not None, free_stub, now)
+    lines = _first_lines(ctx, subscription, trial_end is not None, free_stub, now, truncated)
     # A subscription a schedule starts gets a draft first invoice, finalized about an hour later.
     from_schedule = bool(ctx.memo.get("schedule_applying")) and trial_end is None
     invoice = invoices.create_draft(ctx, customer=customer, currency=currency, billing_reason="subscription_create",
@@ -512,7 +520,8 @@ def _cancel_at(value: Any, period: tuple[int, int]) -> int | None:
     return int(value)
 
 
-def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool, now: int) -> list[dict[str, Any]]:
+def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool, now: int,
+                 truncated: bool = False) -> list[dict[str, Any]]:
     lines = []
     for item in subscription["items"]["data"]:
         if metered_usage.is_metered(item["price"]):
@@ -539,11 +548,18 @@ def _first_lines(ctx: Ctx, subscription: dict[str, Any], trial: bool, free: bool
                     quantity=quantity, amount=item_amount(price, quantity), period=(past_start, past_end),
                     description=line_description(ctx, price, quantity), tax_rates=line_tax_rates(subscription, item)))
                 past_start = past_end
+            cancel_at = subscription.get("cancel_at")
             if anchor > now and period[1] == anchor:
                 # A future anchor: the first, shorter period is prorated (or free with proration_behavior=none).
                 amount = 0 if free else proration.prorate(pricing.exact_amount(price, quantity), full,
                                                           period[1], period[0])
                 description = proration_description(ctx, price, quantity, period[0], credit=False)
+            elif truncated and cancel_at is not None and period[0] < cancel_at < period[1]:
+                # flexible: the period keeps its end; the charge stops at cancel_at.
+                amount = proration.round_amount(Fraction(pricing.exact_amount(price, quantity))
+                                                * (cancel_at - period[0]) / (period[1] - period[0]))
+                description = proration_description(ctx, price, quantity, period[0], credit=False)
+                period = (period[0], cancel_at)
             else:
                 amount = item_amount(price, quantity)
                 description = line_description(ctx, price, quantity)

@@ -604,6 +604,28 @@ def test_trial_rules_that_differ_by_billing_mode(client: stripe.StripeClient) ->
     assert kept.trial_end == ts(2026, 2, 15)
 
 
+@pytest.mark.parametrize("mode,behavior,total,period_end", [
+    ("classic", None, 968, ts(2026, 4, 11)),       # anchor moves to cancel_at: 10 of the 31 days to it
+    ("flexible", None, 1000, ts(2026, 5, 1)),      # 10 of April's 30 days
+    ("flexible", "none", 3000, ts(2026, 5, 1)),    # flexible + none bills the period whole
+])
+def test_cancel_at_inside_the_first_period_shortens_its_charge(client: stripe.StripeClient, mode: str,
+                                                              behavior: str | None, total: int,
+                                                              period_end: int) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Pro"]}], "cancel_at": ts(2026, 4, 11),
+        "billing_mode": {"type": mode}, **({"proration_behavior": behavior} if behavior else {})})
+    assert subscription["items"].data[0].current_period_end == period_end
+    first = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert (first.total, first.amount_paid) == (total, total)
+    advance(client, clock, ts(2026, 4, 12))
+    ended = client.v1.subscriptions.retrieve(subscription.id)
+    assert (ended.status, ended.ended_at) == ("canceled", ts(2026, 4, 11))
+    assert client.v1.invoices.list(params={"subscription": subscription.id}).data[0].id == first.id
+
+
 def test_subscription_items_and_search(client: stripe.StripeClient) -> None:
     prices = setup_catalog(client, {"Base": 1000, "Addon": 300})
     clock, customer = clock_customer(client, ts(2026, 3, 1))
