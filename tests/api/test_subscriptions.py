@@ -405,8 +405,8 @@ def test_incomplete_subscription_changes_only_its_payment_settings(client: strip
     assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
 
 
-def test_voiding_the_failed_renewal_returns_the_subscription_to_active(client: stripe.StripeClient) -> None:
-    """Stripe derives the status from the latest invoice that is not void."""
+def failed_renewal(client: stripe.StripeClient) -> tuple[str, stripe.Subscription]:
+    """A $20 monthly subscription from Oct 1 whose Nov 1 renewal is declined: (clock, past_due subscription)."""
     prices = setup_catalog(client, {"Pro": 2000})
     clock, customer = clock_customer(client, ts(2026, 10, 1))
     subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
@@ -415,21 +415,21 @@ def test_voiding_the_failed_renewal_returns_the_subscription_to_active(client: s
     advance(client, clock, ts(2026, 11, 1, 2))
     past_due = client.v1.subscriptions.retrieve(subscription.id)
     assert past_due.status == "past_due"
+    return clock, past_due
+
+
+def test_voiding_the_failed_renewal_returns_the_subscription_to_active(client: stripe.StripeClient) -> None:
+    """Stripe derives the status from the latest invoice that is not void."""
+    clock, past_due = failed_renewal(client)
     voided = client.v1.invoices.void_invoice(past_due.latest_invoice)
     assert voided.status == "void" and voided.next_payment_attempt is None
-    assert client.v1.subscriptions.retrieve(subscription.id).status == "active"
+    assert client.v1.subscriptions.retrieve(past_due.id).status == "active"
     advance(client, clock, ts(2026, 11, 20))  # no retry of the voided invoice
     assert client.v1.invoices.retrieve(voided.id).attempt_count == 1
 
 
 def test_an_uncollectible_invoice_can_still_be_paid(client: stripe.StripeClient) -> None:
-    prices = setup_catalog(client, {"Pro": 2000})
-    clock, customer = clock_customer(client, ts(2026, 10, 1))
-    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
-    failing = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
-    client.v1.subscriptions.update(subscription.id, params={"default_payment_method": failing.id})
-    advance(client, clock, ts(2026, 11, 1, 2))
-    invoice_id = client.v1.subscriptions.retrieve(subscription.id).latest_invoice
+    invoice_id = failed_renewal(client)[1].latest_invoice
     assert client.v1.invoices.mark_uncollectible(invoice_id).status == "uncollectible"
     paid = client.v1.invoices.pay(invoice_id, params={"payment_method": "pm_card_visa"})
     assert (paid.status, paid.amount_paid, paid.amount_remaining) == ("paid", 2000, 0)
