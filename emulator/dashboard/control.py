@@ -1,7 +1,7 @@
 """The control API under /_emulator/api: things Stripe has no endpoint for (the webhook delivery log and
 resend, the account clock, headless 3-D Secure, the portal's Dashboard-only retention coupon, the portal's
-one-time passcodes, the account's Dashboard branding and public details). Authenticated by the account's secret key like /v1;
-answers JSON with Stripe-shaped errors."""
+one-time passcodes, the account's Dashboard branding and public details). Authenticated by the account's
+secret key like /v1; answers JSON with Stripe-shaped errors."""
 
 from __future__ import annotations
 

@@ -44,8 +44,8 @@ def _view(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
     # The account's icon, brand colour (buttons, links) and accent colour (the page background).
     theme = branding.invoice_theme(ctx)
     return {"t": translator.t, "money": lambda amount: translator.money(amount, invoice["currency"]),
-            "date": translator.date, "hook": i18n.hook, "html_lang": translator.html_lang, "theme": theme, "accent": theme["brand"],
-            "account_id": ctx.account_id}
+            "date": translator.date, "hook": i18n.hook, "html_lang": translator.html_lang, "theme": theme,
+            "accent": theme["brand"], "account_id": ctx.account_id}
 
 
 @bp.get("/<invoice_id>")

@@ -584,7 +584,8 @@ def test_trial_rules_that_differ_by_billing_mode(client: stripe.StripeClient) ->
     prices = setup_catalog(client, {"Pro": 2000})
     clock, customer = clock_customer(client, ts(2026, 1, 1))
     flexible = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
-                                                      "trial_end": ts(2026, 1, 8), "billing_mode": {"type": "flexible"}})
+                                                      "trial_end": ts(2026, 1, 8),
+                                                      "billing_mode": {"type": "flexible"}})
     advance(client, clock, ts(2026, 1, 20))
     again = client.v1.subscriptions.update(flexible.id, params={"trial_end": ts(2026, 2, 1),
                                                                 "proration_behavior": "none"})
