@@ -20,7 +20,7 @@ from emulator.versions import downgrade
 MAX_EXPAND_DEPTH = 4
 # "Includable" fields: stored on the object but sent only when named in expand[] (Stripe's wording).
 INCLUDABLE: dict[str, frozenset[str]] = {"coupon": frozenset({"applies_to"}), "price": frozenset({"tiers"}),
-                                         "plan": frozenset({"tiers"})}
+                                         "plan": frozenset({"tiers"}), "invoice": frozenset({"confirmation_secret"})}
 EXPANDABLE: dict[str, frozenset[str]] = {
     object_type: frozenset(paths)
     for object_type, paths in json.loads(
@@ -91,8 +91,9 @@ class Renderer:
         computed = COMPUTED_INCLUDABLE.get((owner or "", inner + head))
         if computed is not None and not inner:
             if head not in node:
-                node[head] = self.version(computed(self.ctx, node))
-            if rest:
+                value = computed(self.ctx, node)
+                node[head] = self.version(value) if isinstance(value, dict) and "object" in value else value
+            if rest and node[head] is not None:
                 self._expand(node[head], rest, full_path, node[head].get("object"), "")
             return
         if head not in node:
@@ -138,8 +139,19 @@ def _invoice_payments(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
     return {"object": "list", "data": rows, "has_more": False, "url": f"/v1/invoice_payments?invoice={invoice['id']}"}
 
 
+def _invoice_confirmation_secret(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any] | None:
+    """The client secret of the PaymentIntent a finalized invoice is paid with (Stripe's quickstart confirms it in
+    the browser: `expand[]=latest_invoice.confirmation_secret`)."""
+    from emulator.resources import invoices
+
+    intent_id = invoices.latest_intent_id(ctx, invoice["id"]) if invoice.get("status") != "draft" else None
+    intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
+    return {"client_secret": intent["client_secret"], "type": "payment_intent"} if intent else None
+
+
 # Includable fields computed on request (not stored on the object).
-COMPUTED_INCLUDABLE: dict[tuple[str, str], Any] = {("invoice", "payments"): _invoice_payments}
+COMPUTED_INCLUDABLE: dict[tuple[str, str], Any] = {("invoice", "payments"): _invoice_payments,
+                                                   ("invoice", "confirmation_secret"): _invoice_confirmation_secret}
 
 
 def _drop_unrequested(obj: dict[str, Any], wanted: set[str], prefix: str) -> None:

@@ -549,11 +549,19 @@ def attempt_payment(ctx: Ctx, invoice_id: str, *, payment_method: str | None = N
     if pm_id.startswith("card_"):
         pm_id = _payment_method_for_source(ctx, pm_id)
     ctx.memo["paying_invoice"] = invoice_id
+    # An invoice has one PaymentIntent: a retry confirms it again (with the payment method picked now), so an
+    # abandoned attempt can never be confirmed later as a second payment.
+    existing = latest_intent_id(ctx, invoice_id)
+    reusable = ctx.store.get(ctx.account_id, existing, "payment_intent") if existing else None
     try:
-        intent = payment_intents.create(ctx, {
-            "amount": invoice["amount_due"] - invoice["amount_paid"], "currency": invoice["currency"],
-            "customer": invoice["customer"], "payment_method": pm_id, "confirm": True, "off_session": off_session,
-            "description": _payment_description(invoice)}, invoice=invoice_id)
+        if reusable is not None and reusable["status"] in ("requires_payment_method", "requires_confirmation"):
+            intent = payment_intents.confirm(ctx, reusable["id"], {"payment_method": pm_id,
+                                                                   "off_session": off_session})
+        else:
+            intent = payment_intents.create(ctx, {
+                "amount": invoice["amount_due"] - invoice["amount_paid"], "currency": invoice["currency"],
+                "customer": invoice["customer"], "payment_method": pm_id, "confirm": True,
+                "off_session": off_session, "description": _payment_description(invoice)}, invoice=invoice_id)
     except payment_intents.PaymentFailed as failure:
         intent = payment_intents.require(ctx, failure.extra["payment_intent"]["id"])
         common.save(ctx, before, invoice, event="")

@@ -29,12 +29,14 @@ CREATE_PARAMS = ("add_invoice_items", "automatic_tax", "backdate_start_date", "b
                  "collection_method", "currency", "customer", "days_until_due", "default_payment_method",
                  "default_tax_rates", "description", "discounts", "items.metadata", "items.price", "items.price_data",
                  "items.quantity", "items.tax_rates", "metadata", "off_session", "payment_behavior",
+                 "payment_settings.payment_method_types", "payment_settings.save_default_payment_method",
                  "proration_behavior", "trial_end", "trial_from_plan", "trial_period_days", "trial_settings")
 UPDATE_PARAMS = ("automatic_tax", "billing_cycle_anchor", "cancel_at", "cancel_at_period_end", "cancellation_details",
                  "collection_method", "days_until_due", "default_payment_method", "default_tax_rates", "description",
                  "discounts", "items.clear_usage", "items.deleted", "items.id", "items.metadata", "items.price",
                  "items.price_data", "items.quantity", "items.tax_rates", "metadata", "off_session",
-                 "pause_collection", "payment_behavior", "proration_behavior", "proration_date", "trial_end",
+                 "pause_collection", "payment_behavior", "payment_settings.payment_method_types",
+                 "payment_settings.save_default_payment_method", "proration_behavior", "proration_date", "trial_end",
                  "trial_settings")
 CANCEL_PARAMS = ("cancellation_details", "invoice_now", "prorate")
 LIST_PARAMS = (*common.LIST_PARAMS, "collection_method", "customer", "price", "status", "test_clock")
@@ -355,8 +357,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
         "pause_collection": None,
-        "payment_settings": {"payment_method_options": None, "payment_method_types": None,
-                             "save_default_payment_method": "off"},
+        "payment_settings": _payment_settings(None, params.get("payment_settings")),
         "pending_invoice_item_interval": None,
         "pending_setup_intent": None,
         "pending_update": None,
@@ -401,7 +402,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     invoice = invoices.finalize(ctx, invoice["id"])
     if invoice["status"] == "open" and collection_method == "charge_automatically":
         if behavior == "default_incomplete":
-            _open_intent(ctx, invoice)
+            _open_intent(ctx, invoice, subscription)
         else:
             invoice = invoices.attempt_payment(ctx, invoice["id"], off_session=bool(params.get("off_session")))
             if invoice["status"] != "paid" and behavior == "error_if_incomplete":
@@ -478,17 +479,34 @@ def _latest_intent(ctx: Ctx, invoice_id: str) -> dict[str, Any] | None:
     return Renderer(ctx).render(intent) if intent else None
 
 
-def _open_intent(ctx: Ctx, invoice: dict[str, Any]) -> None:
-    """payment_behavior=default_incomplete: the first invoice waits for the client to confirm its intent."""
+def _payment_settings(current: dict[str, Any] | None, params: Any) -> dict[str, Any]:
+    """`payment_settings`: the payment method types offered on its invoices, and whether the payment method
+    that pays an invoice becomes the subscription's default (`save_default_payment_method=on_subscription`)."""
+    settings = dict(current or {"payment_method_options": None, "payment_method_types": None,
+                                "save_default_payment_method": "off"})
+    params = params or {}
+    if "payment_method_types" in params:
+        settings["payment_method_types"] = params["payment_method_types"] or None
+    if "save_default_payment_method" in params:
+        settings["save_default_payment_method"] = params["save_default_payment_method"] or "off"
+    return settings
+
+
+def _saves_payment_method(subscription: dict[str, Any]) -> bool:
+    return (subscription.get("payment_settings") or {}).get("save_default_payment_method") == "on_subscription"
+
+
+def _open_intent(ctx: Ctx, invoice: dict[str, Any], subscription: dict[str, Any]) -> None:
+    """payment_behavior=default_incomplete: the first invoice waits for the client to confirm its intent (which
+    saves the card on the customer when the subscription keeps it as its default)."""
     from emulator.resources import payment_intents
 
     intent = payment_intents.create(ctx, {"amount": invoice["amount_due"], "currency": invoice["currency"],
-                                          "customer": invoice["customer"],
-                                          "description": "Subscription creation"}, invoice=invoice["id"])
+                                          "customer": invoice["customer"], "description": "Subscription creation",
+                                          **({"setup_future_usage": "off_session"}
+                                             if _saves_payment_method(subscription) else {})},
+                                    invoice=invoice["id"])
     invoices._record_payment(ctx, invoice, intent, "open")
-    before = invoices.require(ctx, invoice["id"])
-    ctx.store.update(ctx.account_id, {**before, "confirmation_secret": {"client_secret": intent["client_secret"],
-                                                                        "type": "payment_intent"}})
 
 
 def _trial_end_for_create(params: dict[str, Any], item_prices: list[dict[str, Any]], now: int) -> int | None:
@@ -887,6 +905,8 @@ def _on_invoice_paid(ctx: Ctx, invoice: dict[str, Any]) -> None:
     if before is None or before.get("deleted"):
         return
     timers.cancel(ctx, "subscription.expire_incomplete", subscription_id)
+    if _saves_payment_method(before):
+        before = _keep_payment_method(ctx, before, invoice)
     if ctx.memo.get("creating_subscription") == subscription_id:
         # Paid inside the create call: the subscription is created active (no separate update event).
         _consume_once_discounts(ctx, before)
@@ -898,6 +918,21 @@ def _on_invoice_paid(ctx: Ctx, invoice: dict[str, Any]) -> None:
         _reactivate(ctx, before)
     if invoice["billing_reason"] == "subscription_create":
         _consume_once_discounts(ctx, require(ctx, subscription_id))
+
+
+def _keep_payment_method(ctx: Ctx, before: dict[str, Any], invoice: dict[str, Any]) -> dict[str, Any]:
+    """save_default_payment_method=on_subscription: the payment method that paid the invoice becomes the
+    subscription's default_payment_method."""
+    intent_id = invoices.latest_intent_id(ctx, invoice["id"])
+    intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
+    method = (intent or {}).get("payment_method")
+    if not method or method == before["default_payment_method"]:
+        return before
+    after = {**_copy(before), "default_payment_method": method}
+    if ctx.memo.get("creating_subscription") == before["id"]:
+        ctx.store.update(ctx.account_id, after)  # the created event shows the state the create call ends in
+        return after
+    return save(ctx, before, after)
 
 
 def _reactivate(ctx: Ctx, before: dict[str, Any]) -> None:
@@ -1076,6 +1111,9 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
                                                                       "default_tax_rates")
     if "automatic_tax" in params:
         subscription["automatic_tax"] = _automatic_tax(params["automatic_tax"])
+    if "payment_settings" in params:
+        subscription["payment_settings"] = _payment_settings(subscription["payment_settings"],
+                                                             params["payment_settings"])
     if "pause_collection" in params:
         pause = params["pause_collection"]
         subscription["pause_collection"] = None if pause == "" else {"behavior": pause["behavior"],

@@ -946,3 +946,51 @@ def test_pinned_client_reads_an_ended_discount_and_one_off_lines(client: stripe.
     assert first["discount"]["coupon"]["id"] == coupon.id and "deleted" not in first["discount"]
     one_off = next(line for line in first["lines"]["data"] if line["type"] == "invoiceitem")
     assert one_off["amount"] == 1000 and "subscription_item" not in one_off
+
+
+def test_stripe_quickstart_confirms_the_first_invoice_in_the_browser(client: stripe.StripeClient) -> None:
+    """Stripe's subscription quickstart: default_incomplete, save_default_payment_method=on_subscription and
+    expand[]=latest_invoice.confirmation_secret; the client confirms the PaymentIntent with a new card, which
+    then pays the renewals."""
+    prices = setup_catalog(client, {"Pro": 2500})
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": ts(2026, 6, 1)})
+    customer = client.v1.customers.create(params={"test_clock": clock.id, "email": "new@example.com"})
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": prices["Pro"]}], "payment_behavior": "default_incomplete",
+        "payment_settings": {"save_default_payment_method": "on_subscription"},
+        "expand": ["latest_invoice.confirmation_secret"]})
+    assert subscription.status == "incomplete"
+    assert subscription.payment_settings.save_default_payment_method == "on_subscription"
+    secret = subscription.latest_invoice.confirmation_secret
+    assert secret.type == "payment_intent" and "_secret_" in secret.client_secret
+    assert "confirmation_secret" not in client.v1.invoices.retrieve(subscription.latest_invoice.id)
+    intent_id = secret.client_secret.split("_secret_")[0]
+    paid = client.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa"})
+    assert paid.status == "succeeded"
+    active = client.v1.subscriptions.retrieve(subscription.id)
+    assert active.status == "active" and active.default_payment_method == paid.payment_method
+    assert client.v1.payment_methods.retrieve(paid.payment_method).customer == customer.id
+    advance(client, clock.id, ts(2026, 7, 1, 2))
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert (renewal.billing_reason, renewal.status, renewal.amount_paid) == ("subscription_cycle", "paid", 2500)
+
+
+def test_an_invoice_keeps_one_payment_intent_across_attempts(client: stripe.StripeClient) -> None:
+    """Retries and invoices.pay confirm the invoice's PaymentIntent again: no stale intent is left to be paid a
+    second time."""
+    clock, past_due = failed_renewal(client)
+    invoice_id = past_due.latest_invoice
+    with pytest.raises(stripe.CardError):
+        client.v1.invoices.pay(invoice_id)
+    retry_at = client.v1.invoices.retrieve(invoice_id).next_payment_attempt
+    advance(client, clock, retry_at + 3600)  # the next dunning retry
+    intents = client.v1.payment_intents.list(params={"customer": past_due.customer}).data
+    renewal_intents = [intent for intent in intents if intent.amount == 2000 and intent.status != "succeeded"]
+    assert len(renewal_intents) == 1 and renewal_intents[0].status == "requires_payment_method"
+    invoice = client.v1.invoices.retrieve(invoice_id, params={"expand": ["payments"]})
+    assert invoice.attempt_count == 3 and len(invoice.payments.data) == 1
+    paid = client.v1.invoices.pay(invoice_id, params={"payment_method": "pm_card_visa"})
+    assert paid.status == "paid"
+    assert client.v1.payment_intents.retrieve(renewal_intents[0].id).status == "succeeded"
+    charges = client.v1.charges.list(params={"customer": past_due.customer}).data
+    assert sum(charge.amount for charge in charges if charge.paid) == 4000  # the first period and this renewal
