@@ -45,7 +45,8 @@ def _view(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
     theme = branding.invoice_theme(ctx)
     return {"t": translator.t, "money": lambda amount: translator.money(amount, invoice["currency"]),
             "date": translator.date, "hook": i18n.hook, "html_lang": translator.html_lang, "theme": theme,
-            "accent": theme["brand"], "account_id": ctx.account_id}
+            "accent": theme["brand"], "account_id": ctx.account_id,
+            "saved_method": invoices.payment_method_for(ctx, invoice) is not None}
 
 
 @bp.get("/<invoice_id>")

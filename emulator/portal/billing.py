@@ -5,6 +5,7 @@ stored or logged: only the PaymentMethod (last4, fingerprint) keeps a trace of t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, redirect, request, url_for
@@ -41,8 +42,12 @@ class _FormError(Exception):
 
 
 def _expiry(raw: str) -> tuple[int, int]:
-    """"MM / YY" (or MM/YYYY) as Stripe's card form takes it."""
-    parts = [part.strip() for part in raw.replace(" ", "").split("/")]
+    """"MM / YY" as Stripe's card form takes it, also typed as MMYY, MM-YY or MM/YYYY (Stripe's field inserts the
+    slash itself)."""
+    compact = re.sub(r"[\s/.-]+", "/", raw.strip())
+    if "/" not in compact and compact.isdigit() and len(compact) in (4, 6):
+        compact = f"{compact[:2]}/{compact[2:]}"
+    parts = compact.split("/")
     if len(parts) != 2 or not all(part.isdigit() for part in parts) or len(parts[0]) not in (1, 2) or \
             len(parts[1]) not in (2, 4):
         raise _FormError("card.incomplete_expiry", "expiry")

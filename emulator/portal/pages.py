@@ -240,13 +240,14 @@ def confirm(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
         try:
             price, quantity, discount = _change(ctx, session, request.args)
+            view = portal_updates.preview(ctx, session, subscription_id, price, quantity, discount)
         except portal_updates.PortalError as refused:
-            if refused.param != "promotion_code":
+            if refused.param not in ("promotion_code", "price", "quantity") or session.get("flow"):
                 raise
-            # A code that cannot be used: back to the picker, which says why.
+            # A choice that cannot be confirmed (the current plan again, a code that cannot be used, a
+            # quantity out of range; also a confirm page reopened after the change): back to the picker.
             return _see_other(url_for("portal.update_plan", token=token, subscription_id=subscription_id,
                                       error=translator(ctx, session).refusal(refused)))
-        view = portal_updates.preview(ctx, session, subscription_id, price, quantity, discount)
         flow = session.get("flow") or {}
         back = url_for("portal.update_plan", token=token, subscription_id=subscription_id) \
             if flow.get("type") != "subscription_update_confirm" else None

@@ -155,6 +155,7 @@ def retrieve(ctx: Ctx, customer_id: str) -> dict[str, Any]:
 def update(ctx: Ctx, customer_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/customers/{id}`: only the given fields change; "" unsets emptyable ones."""
     before = common.require(ctx, "customer", customer_id)
+    ctx = ctx.on_clock(before.get("test_clock"))
     customer = dict(before)
     for key in ("description", "email", "name", "phone", "business_name", "individual_name"):
         if key in params:

@@ -630,6 +630,9 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
         from emulator.resources import payment_methods
 
         pm = payment_methods.resolve_for_payment(ctx, pm, invoice["customer"], param="payment_method")["id"]
+    if pm is None and payment_method_for(ctx, invoice) is None:
+        raise InvalidRequestError("This customer has no attached payment source or default payment method. Please "
+                                  "consider adding a default payment method.")
     result = attempt_payment(ctx, invoice_id, payment_method=pm, off_session=params.get("off_session", False))
     if result["status"] != "paid":
         from emulator.errors import CardError

@@ -166,6 +166,8 @@ def confirm(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     from emulator.resources import test_cards
 
     before = require(ctx, intent_id)
+    if before.get("customer"):
+        ctx = ctx.on_clock((ctx.store.get(ctx.account_id, before["customer"], "customer") or {}).get("test_clock"))
     if before["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise InvalidRequestError(
             f"You cannot confirm this PaymentIntent because it has a status of {before['status']}.",

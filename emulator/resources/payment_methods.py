@@ -262,6 +262,7 @@ def detach(ctx: Ctx, pm_id: str, *, clear_default: bool = True) -> dict[str, Any
         raise InvalidRequestError("The payment method you provided is not attached to a customer so detachment "
                                   "is impossible.", param="payment_method")
     customer = ctx.store.get(ctx.account_id, before["customer"], "customer")
+    ctx = ctx.on_clock((customer or {}).get("test_clock"))
     pm = {**before, "customer": None}
     ctx.store.execute("UPDATE objects SET customer = NULL WHERE account = ? AND id = ?", (ctx.account_id, pm_id))
     ctx.store.update(ctx.account_id, pm)

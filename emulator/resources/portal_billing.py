@@ -90,8 +90,12 @@ def payment_methods_view(ctx: Ctx, session: dict[str, Any]) -> dict[str, Any] | 
     overrides = [{"subscription": s, "product_name": product_name(ctx, s),
                   "payment_method": s["default_payment_method"]} for s in live if s.get("default_payment_method")]
     cards = []
-    for pm in _cards(ctx, customer["id"]):
+    saved = _cards(ctx, customer["id"])
+    for pm in saved:
+        # remove_card's rules: with a live subscription, neither the last card nor the default one goes.
+        removable = not live or (len(saved) > 1 and pm["id"] != default)
         cards.append({"payment_method": pm, "label": card_label(pm), "is_default": pm["id"] == default,
+                      "removable": removable,
                       "expiry": f"{pm['card']['exp_month']:02d}/{pm['card']['exp_year'] % 100:02d}",
                       "subscriptions": [o["product_name"] for o in overrides if o["payment_method"] == pm["id"]]})
     cards.sort(key=lambda entry: not entry["is_default"])

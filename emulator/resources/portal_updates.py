@@ -325,9 +325,14 @@ def _picker(ctx: Ctx, configuration: dict[str, Any], item: dict[str, Any]) -> li
             offered.append({**plan_of(ctx, price, item["quantity"]), "current": price["id"] == current_price["id"]})
         if offered:
             quantity = entry["adjustable_quantity"]
-            products.append({"product": product, "prices": offered,
-                             "quantity": quantity if quantity["enabled"] and _allowed(configuration, "quantity")
-                             else None})
+            adjustable = quantity["enabled"] and _allowed(configuration, "quantity")
+            # Each product's field starts at the current quantity kept inside that product's own range (a form
+            # field out of range would stop the browser from sending any choice).
+            start = max(item["quantity"] or 1, quantity.get("minimum") or 1)
+            if quantity.get("maximum"):
+                start = min(start, quantity["maximum"])
+            products.append({"product": product, "prices": offered, "quantity": quantity if adjustable else None,
+                             "default_quantity": start})
     return products
 
 

@@ -34,7 +34,7 @@ def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         subscription_id = _next_renewing_subscription(ctx, params["customer"])
     with ctx.store.discarded():
         if subscription_id:
-            invoice = _preview_subscription(ctx, subscription_id, details)
+            invoice = _preview_subscription(ctx, subscription_id, details, params.get("discounts"))
         else:
             invoice = _preview_new(ctx, params, details)
         preview = orjson.loads(orjson.dumps(invoice))  # outlives the rolled-back savepoint
@@ -54,10 +54,13 @@ def _next_renewing_subscription(ctx: Ctx, customer_id: str) -> str | None:
     return min(renewing, key=lambda subscription: subscriptions.current_period(subscription)[1])["id"]
 
 
-def _preview_subscription(ctx: Ctx, subscription_id: str, details: dict[str, Any]) -> dict[str, Any]:
+def _preview_subscription(ctx: Ctx, subscription_id: str, details: dict[str, Any],
+                          discounts: Any = None) -> dict[str, Any]:
     subscription = subscriptions.require(ctx, subscription_id, param="subscription")
     update = {key: details[key] for key in ("items", "proration_date", "proration_behavior", "cancel_at_period_end",
                                             "cancel_at", "billing_cycle_anchor", "trial_end") if key in details}
+    if discounts is not None:
+        update["discounts"] = discounts  # the preview's discounts replace the subscription's
     latest_before = subscription["latest_invoice"]
     if details.get("cancel_now"):
         subscriptions.cancel(ctx, subscription_id, {"prorate": True, "invoice_now": True})
@@ -92,13 +95,21 @@ def _preview_new(ctx: Ctx, params: dict[str, Any], details: dict[str, Any]) -> d
                                       code="invoice_upcoming_none")
         return invoices.create_draft(ctx, customer=customer, currency=pending[0]["currency"],
                                      billing_reason="upcoming")
-    created = subscriptions.create(ctx, {"customer": params["customer"], "items": details["items"],
-                                         "payment_behavior": "default_incomplete"})
+    created = subscriptions.create(ctx, {
+        "customer": params["customer"], "items": details["items"], "payment_behavior": "default_incomplete",
+        **{key: details[key] for key in ("trial_end", "billing_cycle_anchor", "cancel_at", "proration_behavior")
+           if key in details},
+        **({"discounts": params["discounts"]} if params.get("discounts") else {})})
     return invoices.require(ctx, created["latest_invoice"])
 
 
 def _as_preview(invoice: dict[str, Any], proration_date: int | None) -> dict[str, Any]:
+    """The invoice as a preview shows it: not created, so a draft that nothing was attempted on (an immediate
+    invoice computed in the rolled-back savepoint was finalized and charged there)."""
     invoice["id"] = "upcoming_" + invoice["id"]
+    invoice.update(status="draft", amount_paid=0, amount_remaining=invoice["amount_due"], attempted=False,
+                   attempt_count=0, next_payment_attempt=None, ending_balance=None, effective_at=None,
+                   status_transitions={key: None for key in invoice["status_transitions"]})
     invoice["billing_reason"] = "upcoming" if invoice["billing_reason"] == "subscription_cycle" else \
         invoice["billing_reason"]
     for line in invoice["lines"]["data"]:

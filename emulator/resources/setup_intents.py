@@ -34,7 +34,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
 
     customer = params.get("customer")
     if customer:
-        common.require(ctx, "customer", customer, param="customer")
+        ctx = ctx.on_clock(common.require(ctx, "customer", customer, param="customer").get("test_clock"))
     pm = payment_methods.resolve_for_payment(ctx, params["payment_method"], customer, param="payment_method") \
         if params.get("payment_method") else None
     intent_id = ids.new_id("seti")
@@ -101,6 +101,8 @@ def confirm(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     from emulator.resources import payment_methods, test_cards
 
     before = require(ctx, intent_id)
+    if before.get("customer"):
+        ctx = ctx.on_clock((ctx.store.get(ctx.account_id, before["customer"], "customer") or {}).get("test_clock"))
     if before["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise InvalidRequestError(
             f"You cannot confirm this SetupIntent because it has a status of {before['status']}.",

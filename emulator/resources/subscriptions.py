@@ -1070,6 +1070,8 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         raise InvalidRequestError(
             "An incomplete subscription can only update its metadata, default_payment_method and default_source "
             "until its first invoice is paid.", param=refused[0])
+    if before.get("pending_update") and (params.get("items") or "billing_cycle_anchor" in params):
+        before = _supersede_pending_update(ctx, before)
     if before.get("schedule") and not ctx.memo.get("schedule_applying"):
         for key in ("cancel_at", "cancel_at_period_end"):
             if key in params:
@@ -1212,6 +1214,17 @@ def apply_pending_update(ctx: Ctx, subscription_id: str) -> None:
     events.emit(ctx, "customer.subscription.pending_update_applied", after,
                 previous_attributes={"pending_update": before["pending_update"]})
     _schedule_period_end(ctx, after)
+
+
+def _supersede_pending_update(ctx: Ctx, before: dict[str, Any]) -> dict[str, Any]:
+    """A new change replaces a pending update that was never paid for: it is dropped and its open invoice
+    voided (the change it billed never took effect, so nothing of it is credited later)."""
+    save(ctx, before, {**_copy(before), "pending_update": None})
+    timers.cancel(ctx, "subscription.pending_update_expire", before["id"])
+    invoice = invoices.require(ctx, before["latest_invoice"])
+    if invoice["status"] == "open":
+        invoices.void(ctx, invoice["id"])
+    return require(ctx, before["id"])
 
 
 def expire_pending_update(ctx: Ctx, subscription_id: str) -> None:
@@ -1445,8 +1458,10 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
     against those debits."""
     debits: dict[str, dict[str, Any]] = {}
     credits: list[dict[str, Any]] = []
+    voided: set[str] = set()
     for invoice in ctx.store.select(ctx.account_id, "invoice", where="owner = ?", args=(subscription_id,), limit=12):
         if invoice["status"] == "void":
+            voided.add(invoice["id"])
             continue
         for line in invoice["lines"]["data"]:
             details = (line.get("parent") or {}).get("subscription_item_details") or {}
@@ -1463,7 +1478,8 @@ def _debits_and_credits(ctx: Ctx, subscription_id: str, item_id: str, customer_i
                            "price": (line.get("pricing") or {}).get("price_details", {}).get("price")}
     for ii in ctx.store.select(ctx.account_id, "invoiceitem", where="customer = ?", args=(customer_id,)):
         parent = (ii.get("parent") or {}).get("subscription_details") or {}
-        if parent.get("subscription") != subscription_id or parent.get("subscription_item") != item_id:
+        if parent.get("subscription") != subscription_id or parent.get("subscription_item") != item_id or \
+                ii.get("invoice") in voided:
             continue
         if ii["amount"] > 0 and ii["id"] not in debits:
             debits[ii["id"]] = {"key": ii["id"], "ref": {"invoice_item": ii["id"], "type": "invoice_item"},

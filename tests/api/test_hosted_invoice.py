@@ -73,3 +73,21 @@ def test_printable_invoice_follows_the_browser_without_preferred_locales(client:
     assert "Rechnung" in german.text
     english = requests.get(invoice.invoice_pdf, headers={"Accept-Language": "is"})
     assert '<html lang="en">' in english.text and "Amount due" in english.text
+
+
+def test_an_invoice_without_a_payment_method_to_charge(client: stripe.StripeClient) -> None:
+    """No saved payment method: invoices.pay answers Stripe's error (nothing attempted) and the hosted page
+    offers only the test cards."""
+    product = client.v1.products.create(params={"name": "Manual"})
+    price = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 1500,
+                                            "recurring": {"interval": "month"}})
+    customer = client.v1.customers.create(params={"email": "nocard@example.com"})
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}],
+                                                          "collection_method": "send_invoice",
+                                                          "days_until_due": 30})
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.invoices.pay(subscription.latest_invoice)
+    assert "no attached payment source or default payment method" in str(refused.value.user_message)
+    assert client.v1.invoices.retrieve(subscription.latest_invoice).attempt_count == 0
+    page = requests.get(client.v1.invoices.retrieve(subscription.latest_invoice).hosted_invoice_url).text
+    assert "the saved default payment method" not in page and "test card Visa 4242" in page

@@ -447,6 +447,13 @@ def test_manual_invoices_and_payments_live_on_the_customers_clock(client: stripe
     assert intent.created == ts(2026, 1, 1)
     credit = client.v1.customers.balance_transactions.create(customer, params={"amount": -300, "currency": "usd"})
     assert credit.created == ts(2026, 1, 1)
+    client.v1.customers.update(customer, params={"name": "Clocked"})
+    setup = client.v1.setup_intents.create(params={"customer": customer, "payment_method": "pm_card_mastercard",
+                                                   "confirm": True})
+    client.v1.payment_methods.detach(setup.payment_method)
+    assert setup.created == ts(2026, 1, 1)
+    for kind in ("customer.updated", "setup_intent.succeeded", "payment_method.detached"):
+        assert client.v1.events.list(params={"type": kind}).data[0].created == ts(2026, 1, 1), kind
     advance(client, clock, ts(2026, 1, 1, 3))
     finalized = client.v1.invoices.retrieve(invoice.id)
     assert finalized.status == "paid" and finalized.status_transitions.finalized_at == ts(2026, 1, 1, 1)
@@ -994,3 +1001,29 @@ def test_an_invoice_keeps_one_payment_intent_across_attempts(client: stripe.Stri
     assert client.v1.payment_intents.retrieve(renewal_intents[0].id).status == "succeeded"
     charges = client.v1.charges.list(params={"customer": past_due.customer}).data
     assert sum(charge.amount for charge in charges if charge.paid) == 4000  # the first period and this renewal
+
+
+def test_previews_use_the_discounts_and_trial_asked_for_and_attempt_nothing(client: stripe.StripeClient) -> None:
+    """create_preview honours top-level `discounts` and `subscription_details.trial_end`; a preview is a draft
+    nothing was attempted on, even when the change it previews would invoice and charge at once."""
+    prices = setup_catalog(client, {"Basic": 1000, "Pro": 3000})
+    half = client.v1.coupons.create(params={"percent_off": 50, "duration": "forever"})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    new = client.v1.invoices.create_preview(params={"customer": customer, "discounts": [{"coupon": half.id}],
+                                                    "subscription_details": {"items": [{"price": prices["Pro"]}]}})
+    assert (new.total, new.status, new.amount_paid) == (1500, "draft", 0)
+    trial = client.v1.invoices.create_preview(params={"customer": customer, "subscription_details": {
+        "items": [{"price": prices["Pro"]}], "trial_end": ts(2026, 4, 15)}})
+    assert trial.total == 0
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Basic"]}]})
+    renewal = client.v1.invoices.create_preview(params={"subscription": subscription.id,
+                                                        "discounts": [{"coupon": half.id}]})
+    assert renewal.total == 500
+    advance(client, clock, ts(2026, 4, 16))
+    upgrade = client.v1.invoices.create_preview(params={"subscription": subscription.id, "subscription_details": {
+        "items": [{"id": subscription["items"].data[0].id, "price": prices["Pro"]}],
+        "proration_behavior": "always_invoice"}})
+    assert (upgrade.status, upgrade.amount_paid, upgrade.amount_remaining, upgrade.attempted) == (
+        "draft", 0, upgrade.amount_due, False)
+    assert upgrade.amount_due == 1000  # -500 unused Basic, +1500 remaining Pro
+    assert client.v1.subscriptions.retrieve(subscription.id).discounts == []  # nothing kept

@@ -265,9 +265,10 @@ def test_shorter_interval_is_scheduled_and_an_unmatched_change_applies_now(clien
     assert after.latest_invoice == subscription.latest_invoice  # proration none: nothing billed now
     assert client.v1.invoice_items.list(params={"customer": customer}).data == []
     assert client.v1.subscription_schedules.retrieve(schedule.id).status == "released"
-    # A quantity outside the configured range is refused on the portal's error page.
+    # A quantity outside the configured range sends the customer back to the plan picker, which says why.
     page.goto(f"{page.url.split('?')[0]}/subscriptions/{subscription.id}/confirm?price={yearly}&quantity=9")
-    assert text(page, "portal-error-message") == "Choose a quantity between 1 and 5."
+    assert text(page, "plan-error") == "Choose a quantity between 1 and 5."
+    assert page.get_by_test_id("plan-picker").is_visible()
 
 
 def test_each_adjustable_product_has_its_own_quantity(client: stripe.StripeClient, page: Any) -> None:
@@ -365,7 +366,7 @@ def test_a_declined_upgrade_leaves_the_plan_and_says_why_on_the_confirm_page(cli
                                                                              page: Any) -> None:
     """Stripe's portal handles payment failures on the confirm page: the plan is not changed (the update
     waits as pending_update on the open invoice)."""
-    prices, subscription, _ = _upgrade_with_card(client, page, "pm_card_chargeCustomerFail")
+    prices, subscription, customer = _upgrade_with_card(client, page, "pm_card_chargeCustomerFail")
     assert page.get_by_test_id("confirm-page").is_visible()
     assert text(page, "confirm-error") == ("The payment didn't go through, so your plan wasn't changed. "
                                            "Your card was declined.")
@@ -374,6 +375,16 @@ def test_a_declined_upgrade_leaves_the_plan_and_says_why_on_the_confirm_page(cli
     assert after["items"].data[0].price.id == prices["Basic"] and after.status == "active"
     assert after.pending_update["subscription_items"][0]["price"]["id"] == prices["Pro"]
     assert (after.latest_invoice.status, after.latest_invoice.amount_remaining) == ("open", 1500)
+    # The retry with a working card bills the same change again (the unpaid attempt is voided, not credited).
+    assert text(page, "confirm-amount-due-today") == "$15.00"
+    visa = client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer})
+    client.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": visa.id}})
+    page.get_by_test_id("confirm-submit").click()
+    assert text(page, "portal-message") == "Your plan was updated to Pro."
+    paid = client.v1.subscriptions.retrieve(subscription.id, params={"expand": ["latest_invoice"]})
+    assert paid["items"].data[0].price.id == prices["Pro"] and paid.pending_update is None
+    assert (paid.latest_invoice.status, paid.latest_invoice.amount_paid) == ("paid", 1500)
+    assert client.v1.invoices.retrieve(after.latest_invoice.id).status == "void"
 
 
 @pytest.mark.parametrize("button", ["complete-authentication", "fail-authentication"])
@@ -424,6 +435,10 @@ def test_a_promotion_code_typed_on_the_plan_picker(client: stripe.StripeClient, 
     page.get_by_test_id("plan-promotion-code").fill("spring25")
     page.get_by_test_id("plan-continue").click()
     assert text(page, "confirm-discount") == "Discount: SPRING25 · 25% off forever"
+    lines = [line.inner_text() for line in page.get_by_test_id("confirm-line").all()]
+    assert any("$50.00" in line for line in lines)  # the next invoice: Pro, then its 25% off
+    assert text(page, "confirm-discount-line").endswith("-$12.50") and \
+        text(page, "confirm-next-invoice-amount") == "$37.50"
     page.get_by_test_id("confirm-submit").click()
     assert text(page, "portal-message") == "Your plan was updated to Pro."
     assert text(page, "subscription-discount-code") == "SPRING25"
@@ -481,3 +496,25 @@ def test_the_picker_toggles_between_billing_intervals(client: stripe.StripeClien
     page.locator(f'[data-testid="plan-option"][data-price="{yearly["Pro"]}"]').click()
     page.get_by_test_id("plan-continue").click()
     assert text(page, "confirm-new-plan").startswith("Pro · $500.00 per year")
+
+
+def test_quantity_fields_start_inside_each_products_range(client: stripe.StripeClient, page: Any) -> None:
+    """Each adjustable product's field starts at the current quantity kept in that product's own range, so a
+    product that needs at least 2 does not stop the customer from choosing another plan."""
+    prices, _ = portal_catalog(client)
+    products = [{"product": client.v1.prices.retrieve(prices["Basic"]).product, "prices": [prices["Basic"]],
+                 "adjustable_quantity": {"enabled": True, "minimum": 1, "maximum": 10}},
+                {"product": client.v1.prices.retrieve(prices["Pro"]).product, "prices": [prices["Pro"]],
+                 "adjustable_quantity": {"enabled": True, "minimum": 2, "maximum": 50}}]
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {
+            "subscription_update": {"enabled": True, "default_allowed_updates": ["price", "quantity"],
+                                    "products": products, "proration_behavior": "none"}}}).id
+    clock, customer, subscription = subscribe(client, prices["Basic"])
+    open_portal(client, page, customer, configuration)
+    page.get_by_test_id("update-plan").click()
+    fields = page.get_by_test_id("plan-quantity")
+    assert [fields.nth(i).input_value() for i in range(fields.count())] == ["1", "2"]
+    page.locator(f'[data-testid="plan-option"][data-price="{prices["Pro"]}"]').click()
+    page.get_by_test_id("plan-continue").click()
+    assert text(page, "confirm-new-plan").startswith("Pro · $100.00")  # 2 x $50.00
