@@ -4,6 +4,7 @@ and the create/update bookkeeping (store + event) in one place."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from emulator import events
@@ -22,6 +23,22 @@ def require(ctx: Ctx, object_type: str, object_id: str, *, kind: str | None = No
     if obj is None or (obj.get("deleted") and not allow_deleted):
         raise ResourceMissingError(kind or object_type.replace("_", " "), str(object_id), param=param)
     return obj
+
+
+@lru_cache(maxsize=1)
+def _iso_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(code.lower() for code in list_currencies())
+
+
+def currency(value: str, param: str = "currency") -> str:
+    """A currency parameter: an ISO 4217 code, lower-cased as Stripe returns it; anything else is refused."""
+    code = str(value).strip().lower()
+    if code not in _iso_currencies():
+        raise InvalidRequestError(f"Invalid currency: {value}. Stripe currently supports these currencies: usd, "
+                                  "eur, gbp, ... (ISO 4217 codes).", param=param)
+    return code
 
 
 def automatic_payment_methods(params: Mapping[str, Any]) -> dict[str, Any] | None:

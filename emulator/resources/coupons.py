@@ -63,7 +63,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if percent is not None and not 0 < percent <= 100:
         raise InvalidRequestError("Invalid percent_off: must be greater than 0 and at most 100.",
                                   param="percent_off")
-    currency = params.get("currency")
+    currency = common.currency(params["currency"]) if params.get("currency") else None
     if amount is not None:
         if amount < 1:
             raise InvalidRequestError("Invalid amount_off: must be at least 1.", param="amount_off")

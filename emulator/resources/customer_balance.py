@@ -46,7 +46,8 @@ def create(ctx: Ctx, customer_id: str, params: dict[str, Any]) -> dict[str, Any]
     customer's test clock when it has one."""
     ctx = ctx.on_clock(common.require(ctx, "customer", customer_id).get("test_clock"))
     return record(ctx, customer_id, params["amount"], description=params.get("description"),
-                  metadata=common.metadata_for_create(params.get("metadata")), currency=params["currency"].lower())
+                  metadata=common.metadata_for_create(params.get("metadata")),
+                  currency=common.currency(params["currency"]))
 
 
 def require(ctx: Ctx, customer_id: str, transaction_id: str) -> dict[str, Any]:

@@ -95,10 +95,11 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     elif params.get("unit_amount_decimal") is not None:
         unit_decimal = str(params["unit_amount_decimal"])
         amount = int((Decimal(unit_decimal) * quantity).to_integral_value())
-        currency = params.get("currency") or customer.get("currency") or "usd"
+        currency = common.currency(params["currency"]) if params.get("currency") else \
+            customer.get("currency") or "usd"
     elif params.get("amount") is not None:
         amount = params["amount"]
-        currency = params.get("currency") or customer.get("currency")
+        currency = common.currency(params["currency"]) if params.get("currency") else customer.get("currency")
         if not currency:
             raise InvalidRequestError("Missing required param: currency.", param="currency", code="parameter_missing")
         unit_decimal = str(Decimal(amount) / quantity) if quantity else str(amount)

@@ -647,6 +647,30 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+INVOICE_PAYMENT_LIST_PARAMS = (*common.LIST_PARAMS, "invoice", "payment.payment_intent", "payment.type", "status")
+
+
+def list_payments(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/invoice_payments`: the payments of invoices (one per PaymentIntent), filtered by `invoice`,
+    `payment[payment_intent]` and `status`."""
+    where, args = "", ()
+    if params.get("invoice"):
+        where, args = "owner = ?", (params["invoice"],)
+    payment = params.get("payment") or {}
+    if payment.get("type") not in (None, "payment_intent"):
+        return {"object": "list", "data": [], "has_more": False, "url": "/v1/invoice_payments"}
+    intent, status = payment.get("payment_intent"), params.get("status")
+    keep = (lambda row: (not intent or row["payment"].get("payment_intent") == intent)
+            and (not status or row["status"] == status)) if intent or status else None
+    return common.list_objects(ctx, "invoice_payment", params, "/v1/invoice_payments", where=where, args=args,
+                               post_filter=keep)
+
+
+def retrieve_payment(ctx: Ctx, payment_id: str) -> dict[str, Any]:
+    """`GET /v1/invoice_payments/{id}`."""
+    return common.require(ctx, "invoice_payment", payment_id, kind="invoice payment")
+
+
 def latest_intent_id(ctx: Ctx, invoice_id: str) -> str | None:
     """The PaymentIntent of the invoice's latest payment attempt."""
     rows = ctx.store.select_owned(ctx.account_id, "invoice_payment", invoice_id, limit=1)

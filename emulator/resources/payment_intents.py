@@ -86,7 +86,7 @@ def create(ctx: Ctx, params: dict[str, Any], *, invoice: str | None = None) -> d
         "client_secret": f"{intent_id}_secret_{ids.new_secret('', 18)}",
         "confirmation_method": "automatic",
         "created": ctx.now(),
-        "currency": params["currency"].lower(),
+        "currency": common.currency(params["currency"]),
         "customer": customer,
         "customer_account": None,
         "description": params.get("description"),
@@ -140,7 +140,7 @@ def update(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
         if key in params:
             intent[key] = common.or_none(params[key])
     if "currency" in params:
-        intent["currency"] = params["currency"].lower()
+        intent["currency"] = common.currency(params["currency"])
     if "customer" in params:
         intent["customer"] = common.require(ctx, "customer", params["customer"], param="customer")["id"]
     if "shipping" in params:

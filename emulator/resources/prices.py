@@ -128,10 +128,7 @@ def create(ctx: Ctx, params: dict[str, Any], *, param_prefix: str = "", price_id
             raise InvalidRequestError("This value must be greater than or equal to 0.",
                                       param=name("unit_amount_decimal"))
         amount = int(exact) if exact == exact.to_integral_value() else None
-    currency = params["currency"].lower()
-    if len(currency) != 3 or not currency.isalpha():
-        raise InvalidRequestError(f"Invalid currency: {params['currency']}. Stripe currently supports these "
-                                  "currencies: usd, eur, gbp, ...", param=name("currency"))
+    currency = common.currency(params["currency"], name("currency"))
     recurring = _recurring(ctx, params["recurring"], name("recurring")) if params.get("recurring") else None
     lookup_key = common.or_none(params.get("lookup_key"))
     if lookup_key:

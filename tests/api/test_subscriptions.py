@@ -1027,3 +1027,21 @@ def test_previews_use_the_discounts_and_trial_asked_for_and_attempt_nothing(clie
         "draft", 0, upgrade.amount_due, False)
     assert upgrade.amount_due == 1000  # -500 unused Basic, +1500 remaining Pro
     assert client.v1.subscriptions.retrieve(subscription.id).discounts == []  # nothing kept
+
+
+def test_invoice_payments_are_listed_and_retrieved(client: stripe.StripeClient) -> None:
+    """/v1/invoice_payments: the invoice_payment objects behind invoice_payment.paid events."""
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 5, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    payments = client.v1.invoice_payments.list(params={"invoice": subscription.latest_invoice}).data
+    assert len(payments) == 1 and (payments[0].status, payments[0].amount_paid) == ("paid", 2000)
+    intent = payments[0].payment.payment_intent
+    assert client.v1.invoice_payments.retrieve(payments[0].id).invoice == subscription.latest_invoice
+    by_intent = client.v1.invoice_payments.list(params={"payment": {"type": "payment_intent",
+                                                                    "payment_intent": intent}}).data
+    assert [payment.id for payment in by_intent] == [payments[0].id]
+    assert client.v1.invoice_payments.list(params={"invoice": subscription.latest_invoice, "status": "open"}).data == []
+    event = client.v1.events.list(params={"type": "invoice_payment.paid"}).data[0]
+    assert event.data.object.id == payments[0].id
+    assert_shape(payments[0].to_dict())

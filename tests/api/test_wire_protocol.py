@@ -257,3 +257,15 @@ def test_nested_expand_on_a_mutation(client: stripe.StripeClient) -> None:
     stored = client.v1.subscriptions.retrieve(created.id)
     assert stored["items"]["data"][0]["price"]["product"] == product.id
     assert_shape(created.to_dict())
+
+
+def test_unknown_currencies_are_refused(http: RawHttp) -> None:
+    product = http.post("/v1/products", data={"name": "Coins"}).json()
+    for path, data, param in (("/v1/prices", {"product": product["id"], "currency": "xyz", "unit_amount": 100},
+                               "currency"),
+                              ("/v1/coupons", {"amount_off": 100, "currency": "usdd", "duration": "once"}, "currency"),
+                              ("/v1/payment_intents", {"amount": 100, "currency": "eurr"}, "currency")):
+        refused = http.post(path, data=data)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == param, path
+    assert http.post("/v1/prices", data={"product": product["id"], "currency": "JPY",
+                                         "unit_amount": 100}).json()["currency"] == "jpy"

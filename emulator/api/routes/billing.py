@@ -209,3 +209,13 @@ def retrieve_balance_transaction(ctx: Ctx, params: dict[str, Any], customer: str
 def update_balance_transaction(ctx: Ctx, params: dict[str, Any], customer: str, transaction: str
                                ) -> dict[str, Any]:
     return customer_balance.update(ctx, customer, transaction, params)
+
+
+@operation("GET", "/v1/invoice_payments", supports=invoices.INVOICE_PAYMENT_LIST_PARAMS)
+def list_invoice_payments(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    return invoices.list_payments(ctx, params)
+
+
+@operation("GET", "/v1/invoice_payments/<invoice_payment>")
+def retrieve_invoice_payment(ctx: Ctx, params: dict[str, Any], invoice_payment: str) -> dict[str, Any]:
+    return invoices.retrieve_payment(ctx, invoice_payment)
