@@ -209,6 +209,7 @@ def _register_handlers() -> None:
         "subscription.trial_will_end": subscriptions.trial_will_end,
         "subscription.pending_update_expire": subscriptions.expire_pending_update,
         "subscription.upcoming": subscriptions.upcoming,
+        "subscription.resume_collection": subscriptions.resume_collection,
         "schedule.start": subscription_schedules.start_due,
         "schedule.phase": subscription_schedules.advance_phase,
         "invoice.overdue": invoices.overdue,

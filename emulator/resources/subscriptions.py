@@ -719,16 +719,16 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
 
 
 def pause(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST /v1/subscriptions/{id}/pause`: status `paused` now, no renewals until resumed. With
-    `bill_for[unused_time_from][type]=now` the unused time is credited (pending invoice items, or an invoice
-    right away with `invoicing_behavior=invoice`)."""
+    """`POST /v1/subscriptions/{id}/pause`: status `paused` now, no renewals until resumed. The unused time is
+    credited (`bill_for[unused_time_from][type]`, `now` by default as the SDK documents; `none` credits
+    nothing) as pending invoice items, or on an invoice right away with `invoicing_behavior=invoice`."""
     before = require(ctx, subscription_id)
     ctx = ctx.on_clock(before["test_clock"])
     if before["status"] not in ("active", "trialing", "past_due"):
         raise InvalidRequestError(f"A subscription that is {before['status']} cannot be paused.",
                                   param="subscription")
     now = ctx.now()
-    unused_from = ((params.get("bill_for") or {}).get("unused_time_from") or {}).get("type", "none")
+    unused_from = ((params.get("bill_for") or {}).get("unused_time_from") or {}).get("type", "now")
     if unused_from in ("now", "item_current_period_start") and before["status"] != "trialing":
         customer = common.require(ctx, "customer", before["customer"])
         start, end = current_period(before)
@@ -1018,6 +1018,15 @@ invoices.ACTION_REQUIRED_HOOKS.append(_on_action_required)
 invoices.VOIDED_HOOKS.append(_on_invoice_voided)
 
 
+def resume_collection(ctx: Ctx, subscription_id: str) -> None:
+    """`pause_collection[resumes_at]` has come: collection resumes (pause_collection cleared,
+    customer.subscription.updated)."""
+    before = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
+    pause = (before or {}).get("pause_collection") or {}
+    if before is not None and pause.get("resumes_at") is not None and pause["resumes_at"] <= ctx.now():
+        save(ctx, before, {**_copy(before), "pause_collection": None})
+
+
 def expire_incomplete(ctx: Ctx, subscription_id: str) -> None:
     """23 hours after creation an unpaid incomplete subscription becomes incomplete_expired and its first
     invoice is voided."""
@@ -1120,6 +1129,11 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         pause = params["pause_collection"]
         subscription["pause_collection"] = None if pause == "" else {"behavior": pause["behavior"],
                                                                      "resumes_at": pause.get("resumes_at")}
+        timers.cancel(ctx, "subscription.resume_collection", subscription_id)
+        resumes_at = (subscription["pause_collection"] or {}).get("resumes_at")
+        if resumes_at is not None and resumes_at > now:
+            timers.schedule(ctx, "subscription.resume_collection", subscription_id, resumes_at,
+                            test_clock=subscription["test_clock"])
     if "discounts" in params:
         kept = discounts.resolve_list(ctx, params["discounts"], customer=subscription["customer"],
                                       subscription=subscription_id, update=True)

@@ -859,7 +859,7 @@ def test_pause_and_resume_endpoints(client: stripe.StripeClient) -> None:
     clock, customer = clock_customer(client, ts(2026, 1, 1))
     subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
     advance(client, clock, ts(2026, 1, 16))
-    paused = client.v1.subscriptions.pause(subscription.id, params={"bill_for": {"unused_time_from": {"type": "now"}}})
+    paused = client.v1.subscriptions.pause(subscription.id)  # bill_for[unused_time_from][type] defaults to now
     assert paused.status == "paused"
     credits = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
     assert [c.amount for c in credits] == [-round(3000 * 16 / 31)]
@@ -1045,3 +1045,22 @@ def test_invoice_payments_are_listed_and_retrieved(client: stripe.StripeClient) 
     event = client.v1.events.list(params={"type": "invoice_payment.paid"}).data[0]
     assert event.data.object.id == payments[0].id
     assert_shape(payments[0].to_dict())
+
+
+def test_pause_collection_ends_at_resumes_at(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    client.v1.subscriptions.update(subscription.id, params={
+        "pause_collection": {"behavior": "void", "resumes_at": ts(2026, 7, 15)}})
+    advance(client, clock, ts(2026, 7, 2))
+    july = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert july.status == "void"  # paused: the July renewal is voided
+    advance(client, clock, ts(2026, 7, 20))
+    resumed = client.v1.subscriptions.retrieve(subscription.id)
+    assert resumed.pause_collection is None
+    event = client.v1.events.list(params={"type": "customer.subscription.updated"}).data[0]
+    assert event.created == ts(2026, 7, 15) and event.data.previous_attributes.pause_collection.behavior == "void"
+    advance(client, clock, ts(2026, 8, 1, 2))
+    august = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert (august.status, august.amount_paid) == ("paid", 2000)
