@@ -149,9 +149,16 @@ def _invoice_confirmation_secret(ctx: Ctx, invoice: dict[str, Any]) -> dict[str,
     return {"client_secret": intent["client_secret"], "type": "payment_intent"} if intent else None
 
 
+def _charge_refunds(ctx: Ctx, charge: dict[str, Any]) -> dict[str, Any]:
+    """A charge's refunds, newest first (Stripe sends them only with `expand[]=refunds`)."""
+    rows = ctx.store.select(ctx.account_id, "refund", where="owner = ?", args=(charge["id"],))
+    return {"object": "list", "data": rows, "has_more": False, "url": f"/v1/charges/{charge['id']}/refunds"}
+
+
 # Includable fields computed on request (not stored on the object).
 COMPUTED_INCLUDABLE: dict[tuple[str, str], Any] = {("invoice", "payments"): _invoice_payments,
-                                                   ("invoice", "confirmation_secret"): _invoice_confirmation_secret}
+                                                   ("invoice", "confirmation_secret"): _invoice_confirmation_secret,
+                                                   ("charge", "refunds"): _charge_refunds}
 
 
 def _drop_unrequested(obj: dict[str, Any], wanted: set[str], prefix: str) -> None:

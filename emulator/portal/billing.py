@@ -191,7 +191,8 @@ def save_billing(token: str) -> Response:
         except StripeError as error:
             if error.http_status != 400:
                 raise
-            return _billing_page(ctx, session, token, error=error.message, error_field=error.param, status=400)
+            return _billing_page(ctx, session, token, error=translator(ctx, session).refusal(error),
+                                 error_field=error.param, status=400)
         return _finish(ctx, session, token, translator(ctx, session).text("msg.billing_updated"))
 
     return _run(token, act, form=True, page="billing")
@@ -206,7 +207,8 @@ def add_tax_id(token: str) -> Response:
         except StripeError as error:
             if error.http_status != 400:
                 raise
-            return _billing_page(ctx, session, token, error=error.message, error_field="tax_id", status=400)
+            return _billing_page(ctx, session, token, error=translator(ctx, session).refusal(error),
+                                 error_field="tax_id", status=400)
         message = translator(ctx, session).text("msg.tax_id_added", value=tax_id["value"])
         return _show_message("portal.billing", token, message)
 

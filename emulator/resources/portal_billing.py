@@ -24,10 +24,12 @@ events are the API's:
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
 from emulator.context import Ctx
-from emulator.errors import CardError
+from emulator.errors import CardError, InvalidRequestError
 from emulator.resources import (billing_portal_configurations as configurations, billing_portal_sessions as sessions,
                                 common, customers, invoices, payment_methods, setup_intents, subscriptions, tax_ids)
 from emulator.resources.portal_updates import PortalError, product_name
@@ -38,6 +40,7 @@ OVERDUE_STATUSES = ("past_due", "unpaid")
 BRAND_NAMES = {"visa": "Visa", "mastercard": "Mastercard", "amex": "American Express", "discover": "Discover",
                "diners": "Diners Club", "jcb": "JCB", "unionpay": "UnionPay", "cartes_bancaires": "Cartes Bancaires"}
 ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code", "country")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ADOPTED_MARK = "portal_card_adopted"
 
 
@@ -271,29 +274,49 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _address_param(value: dict[str, Any] | None) -> Any:
+def _address_param(value: dict[str, Any] | None, country_field: str) -> Any:
     value = value or {}
     if all(_blank(value.get(key)) for key in ADDRESS_KEYS):
         return ""
-    return {key: (value.get(key) or "").strip() for key in ADDRESS_KEYS if not _blank(value.get(key))}
+    address = {key: (value.get(key) or "").strip() for key in ADDRESS_KEYS if not _blank(value.get(key))}
+    if "country" in address:
+        address["country"] = address["country"].upper()
+        if address["country"] not in _countries():
+            raise PortalError("refusal.invalid_country", param=country_field, country=address["country"])
+    return address
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    """ISO 3166-1 alpha-2 codes (CLDR's territories that are countries)."""
+    from babel import Locale
+
+    groupings = {"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"}  # the EU, the eurozone, pseudo and unknown regions
+    return frozenset(code for code in Locale("en").territories
+                     if len(code) == 2 and code.isalpha() and code not in groupings)
 
 
 def update_details(ctx: Ctx, session: dict[str, Any], form: dict[str, Any]) -> dict[str, Any]:
     """The billing-information form: only the fields `allowed_updates` allows are sent to `customers.update`
-    (an emptied field is unset); customer.updated when anything changed."""
+    (an emptied field is unset); customer.updated when anything changed. The form checks what Stripe's
+    form checks: an email address, a country among ISO 3166 codes, a name for a shipping address."""
     feature = require_feature(ctx, session, "customer_update")["features"]["customer_update"]
     allowed = _allowed_updates(ctx, session, feature)
     params: dict[str, Any] = {}
     for key in ("name", "email", "phone"):
         if key in allowed and key in form:
             params[key] = (form[key] or "").strip()
+    if params.get("email") and not _EMAIL.match(params["email"]):
+        raise PortalError("login.invalid_email", param="email")
     if "address" in allowed and "address" in form:
-        params["address"] = _address_param(form["address"])
+        params["address"] = _address_param(form["address"], "address_country")
     if "shipping" in allowed and "shipping" in form:
         shipping = form["shipping"] or {}
-        address = _address_param(shipping.get("address"))
+        address = _address_param(shipping.get("address"), "shipping_country")
         if _blank(shipping.get("name")) and address == "":
             params["shipping"] = ""
+        elif _blank(shipping.get("name")):
+            raise PortalError("refusal.shipping_name_required", param="shipping_name")
         else:
             params["shipping"] = {"name": (shipping.get("name") or "").strip(),
                                   "address": address if address != "" else {}}
@@ -301,12 +324,19 @@ def update_details(ctx: Ctx, session: dict[str, Any], form: dict[str, Any]) -> d
 
 
 def add_tax_id(ctx: Ctx, session: dict[str, Any], kind: str, value: str) -> dict[str, Any]:
-    """Add a tax ID (customer.tax_id.created, then .updated when verification completes); Stripe's
-    "Invalid value for <type>." error for a malformed value."""
+    """Add a tax ID (customer.tax_id.created, then .updated when verification completes); an empty or
+    malformed value is refused in the page's language."""
     _require_tax_ids(ctx, session)
     if kind not in tax_ids.FORMATS:
         raise PortalError("refusal.tax_id_type", param="type")
-    return tax_ids.create(ctx, session["customer"], {"type": kind, "value": value})
+    if not value.strip():
+        raise PortalError("refusal.tax_id_value_required", param="value")
+    try:
+        return tax_ids.create(ctx, session["customer"], {"type": kind, "value": value})
+    except InvalidRequestError as refused:
+        if refused.code != "tax_id_invalid":
+            raise
+        raise PortalError("refusal.tax_id_invalid", param="value", value=value.strip()) from None
 
 
 def delete_tax_id(ctx: Ctx, session: dict[str, Any], tax_id: str) -> dict[str, Any]:

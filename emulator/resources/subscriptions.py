@@ -20,6 +20,7 @@ from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import CardError, InvalidRequestError
 from emulator.resources import common, discounts, invoice_items, invoices, metered_usage, plans, prices
+from emulator.versions import request_change
 
 OBJECT = "subscription"
 INCOMPLETE_EXPIRY = 23 * 3600
@@ -39,6 +40,19 @@ UPDATE_PARAMS = ("automatic_tax", "billing_cycle_anchor", "cancel_at", "cancel_a
                  "payment_settings.save_default_payment_method", "proration_behavior", "proration_date", "trial_end",
                  "trial_settings")
 CANCEL_PARAMS = ("cancellation_details", "invoice_now", "prorate")
+
+
+@request_change("2025-03-31.basil", "POST /v1/subscriptions", "POST /v1/subscriptions/{}")
+def coupon_params_to_discounts(params: dict[str, Any]) -> dict[str, Any]:
+    """Before basil, subscriptions took `coupon=X` / `promotion_code=Y` (an empty `coupon` removing it); today
+    they take `discounts[]`."""
+    if "discounts" in params or not ({"coupon", "promotion_code"} & params.keys()):
+        return params
+    rest = {key: value for key, value in params.items() if key not in ("coupon", "promotion_code")}
+    specs = [{"coupon": params["coupon"]}] if params.get("coupon") else []
+    specs += [{"promotion_code": params["promotion_code"]}] if params.get("promotion_code") else []
+    rest["discounts"] = specs or ""
+    return rest
 LIST_PARAMS = (*common.LIST_PARAMS, "collection_method", "customer", "price", "status", "test_clock")
 SEARCH_FIELDS = {
     "created": lambda s: s["created"],

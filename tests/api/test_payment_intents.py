@@ -146,6 +146,10 @@ def test_refunds(client: stripe.StripeClient) -> None:
         client.v1.refunds.create(params={"charge": charge.id})
     assert info.value.code == "charge_already_refunded"
     assert [r.id for r in client.v1.refunds.list(params={"charge": charge.id}).data] == [rest.id, partial.id]
+    expanded = client.v1.charges.retrieve(charge.id, params={"expand": ["refunds"]})
+    assert [r.id for r in expanded.refunds.data] == [rest.id, partial.id]
+    assert "refunds" not in client.v1.charges.retrieve(charge.id)  # only when expanded, as in Stripe
+    assert_shape(expanded.to_dict())
     types = [e.type for e in client.v1.events.list(params={"limit": 4}).data]
     assert types == ["charge.refunded", "refund.created", "charge.refunded", "refund.created"]
 

@@ -1064,3 +1064,23 @@ def test_pause_collection_ends_at_resumes_at(client: stripe.StripeClient) -> Non
     advance(client, clock, ts(2026, 8, 1, 2))
     august = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
     assert (august.status, august.amount_paid) == ("paid", 2000)
+
+
+def test_clients_pinned_before_basil_pass_coupon(client: stripe.StripeClient, api_key: str,
+                                                 emulator: LiveEmulator) -> None:
+    """`coupon=X` on subscriptions (removed by 2025-03-31.basil) still works for clients pinned to older versions."""
+    prices = setup_catalog(client, {"Pro": 4000})
+    coupon = client.v1.coupons.create(params={"percent_off": 25, "duration": "forever"})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    old = stripe.StripeClient(api_key, base_addresses={"api": emulator.url}, stripe_version="2024-06-20",
+                              max_network_retries=0)
+    subscription = old.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                       "coupon": coupon.id})  # type: ignore[typeddict-unknown-key]
+    assert subscription.discount.coupon.id == coupon.id
+    assert client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice).total == 3000
+    cleared = old.v1.subscriptions.update(subscription.id, params={"coupon": ""})  # type: ignore[typeddict-unknown-key]
+    assert cleared.discount is None
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                               "coupon": coupon.id})  # type: ignore[typeddict-unknown-key]
+    assert refused.value.code == "parameter_unknown"

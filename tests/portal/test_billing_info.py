@@ -261,7 +261,10 @@ def test_billing_details_and_tax_ids_are_saved(client: stripe.StripeClient, page
     page.get_by_test_id("tax-id-input-type").select_option("eu_vat")
     page.get_by_test_id("tax-id-input-value").fill("123")
     page.get_by_test_id("tax-id-add").click()
-    assert text(page, "billing-error") == "Invalid value for eu_vat."
+    assert text(page, "billing-error") == "123 isn't a valid tax ID of this type."
+    page.get_by_test_id("tax-id-input-type").select_option("eu_vat")
+    page.get_by_test_id("tax-id-add").click()
+    assert text(page, "billing-error") == "Enter the tax ID."
     page.get_by_test_id("tax-id-input-type").select_option("eu_vat")
     page.get_by_test_id("tax-id-input-value").fill("DE123456789")
     page.get_by_test_id("tax-id-add").click()
@@ -381,3 +384,29 @@ def test_card_errors_are_shown_in_the_page_language(client: stripe.StripeClient,
     assert intents[0].last_setup_error.message == "Your card was declined."
     assert intents[0].last_setup_error.decline_code == "generic_decline"
     assert intents[1].last_setup_error.code == "expired_card"
+
+
+def test_billing_details_are_checked_like_stripes_form(client: stripe.StripeClient) -> None:
+    """An email address, a country among ISO 3166 codes and a name for a shipping address; the refusal is shown
+    on the form, in the page's language, and nothing is saved."""
+    configuration = billing_configuration(client)
+    _, customer, _ = subscribed_customer(client)
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer, "configuration": configuration,
+                                                              "locale": "de"})
+    http = requests.Session()
+    form_page = http.get(session.url + "/billing")
+    csrf = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form_page.text).group(1)  # type: ignore[union-attr]
+    base = {"csrf_token": csrf, "name": "Jenny", "email": "jenny@example.com", "address_line1": "1 Main St",
+            "address_country": "US", "shipping_name": "", "shipping_line1": "", "shipping_country": ""}
+    from emulator.portal.i18n import Translator
+
+    for change, key in (({"email": "not-an-email"}, "login.invalid_email"),
+                        ({"address_country": "XX"}, "refusal.invalid_country"),
+                        ({"shipping_line1": "2 Dock Rd", "shipping_country": "US"}, "refusal.shipping_name_required")):
+        answer = http.post(session.url + "/billing", data={**base, **change})
+        assert answer.status_code == 400, change
+        assert Translator("de").text(key, country="XX") in html.unescape(answer.text), change
+    assert client.v1.customers.retrieve(customer).email != "not-an-email"
+    saved = http.post(session.url + "/billing", data={**base, "address_country": "de"}, allow_redirects=False)
+    assert saved.status_code in (302, 303)
+    assert client.v1.customers.retrieve(customer).address.country == "DE"

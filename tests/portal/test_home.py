@@ -153,3 +153,35 @@ def test_invoice_history_hides_drafts_and_pages_with_view_more(client: stripe.St
     assert [link.get_attribute("href") for link in page.get_by_test_id("invoice-history-link").all()] == shown
     assert page.get_by_test_id("invoice-history-more").count() == 0
     assert page.get_by_test_id("portal-home").is_visible()
+
+
+def test_a_subscription_with_several_items_lists_each(client: stripe.StripeClient, page: Any) -> None:
+    configuration = home_configuration(client)
+    prices = setup_catalog(client, {"Basic": 900, "Extra seats": 500})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    client.v1.subscriptions.create(params={"customer": customer, "items": [
+        {"price": prices["Basic"]}, {"price": prices["Extra seats"], "quantity": 3}]})
+    open_portal(client, page, customer, configuration)
+    assert text(page, "subscription-plan") == "Basic" and text(page, "subscription-price") == "$9.00"
+    assert text(page, "subscription-item") == "Extra seats · $15.00 per month · Qty 3"
+
+
+def test_pages_fit_a_phone_screen(client: stripe.StripeClient, browser: Any) -> None:
+    """At 375 px wide no portal page scrolls sideways (fields wrap and shrink)."""
+    from tests.portal.test_billing_info import billing_configuration
+
+    configuration = billing_configuration(client)
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    try:
+        phone = context.new_page()
+        for locale in ("en", "de"):
+            session = client.v1.billing_portal.sessions.create(params={
+                "customer": customer, "configuration": configuration, "locale": locale})
+            for path in ("", "/billing", "/payment-methods/new", f"/subscriptions/{subscription.id}/cancel"):
+                phone.goto(session.url + path)
+                assert phone.evaluate("document.documentElement.scrollWidth") <= 375, (locale, path)
+    finally:
+        context.close()
