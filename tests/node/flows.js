@@ -126,6 +126,33 @@ const flows = {
     };
   },
 
+  // Stripe's subscription quickstart: default_incomplete, the card saved on the subscription, the first
+  // invoice's PaymentIntent confirmed from its confirmation_secret (as Stripe.js would with the client secret).
+  async quickstart(input) {
+    const stripe = client(input);
+    const price = await monthlyPrice(stripe, "Node Starter", 1900);
+    const customer = await stripe.customers.create({ email: "starter@example.com" });
+    const subscription = await stripe.subscriptions.create({
+      customer: customer.id,
+      items: [{ price: price.id }],
+      payment_behavior: "default_incomplete",
+      payment_settings: { save_default_payment_method: "on_subscription" },
+      expand: ["latest_invoice.confirmation_secret"],
+    });
+    const secret = subscription.latest_invoice.confirmation_secret.client_secret;
+    const intentId = secret.split("_secret_")[0];
+    const confirmed = await stripe.paymentIntents.confirm(intentId, { payment_method: "pm_card_visa" });
+    const active = await stripe.subscriptions.retrieve(subscription.id, { expand: ["latest_invoice"] });
+    return {
+      createdStatus: subscription.status,
+      secretType: subscription.latest_invoice.confirmation_secret.type,
+      intentStatus: confirmed.status,
+      active,
+      savedMethodCustomer: (await stripe.paymentMethods.retrieve(active.default_payment_method)).customer,
+      customerId: customer.id,
+    };
+  },
+
   // Errors as stripe-node's error classes, idempotent replays, request ids.
   async errorsAndIdempotency(input) {
     const stripe = client(input, { maxNetworkRetries: 0 });

@@ -74,6 +74,17 @@ def test_subscription_lifecycle(emulator: LiveEmulator, api_key: str) -> None:
         assert_shape(obj)
 
 
+def test_subscription_quickstart(emulator: LiveEmulator, api_key: str) -> None:
+    seen = run_flow("quickstart", emulator, api_key)
+    assert (seen["createdStatus"], seen["secretType"], seen["intentStatus"]) == ("incomplete", "payment_intent",
+                                                                                "succeeded")
+    active = seen["active"]
+    assert active["status"] == "active" and active["latest_invoice"]["status"] == "paid"
+    assert active["latest_invoice"]["amount_paid"] == 1900
+    assert active["default_payment_method"].startswith("pm_") and seen["savedMethodCustomer"] == seen["customerId"]
+    assert_shape(active)
+
+
 def test_errors_and_idempotency(emulator: LiveEmulator, api_key: str) -> None:
     seen = run_flow("errorsAndIdempotency", emulator, api_key)
     assert seen["unknownParam"] | {"requestId": None} == {
