@@ -69,6 +69,13 @@ class Ctx:
             return self
         return self._moved(frozen_now=self.time_for(test_clock))
 
+    def on_customer_clock(self, customer_id: str | None) -> "Ctx":
+        """`on_clock` for whatever belongs to a customer (its PaymentIntents, refunds, tax IDs...)."""
+        if not customer_id or self.frozen_now is not None:
+            return self
+        customer = self.store.get(self.account_id, customer_id, "customer") or {}
+        return self.on_clock(customer.get("test_clock"))
+
     def time_for(self, test_clock: str | None) -> int:
         """Now for an object on `test_clock` (its frozen time) or on the account's clock."""
         if test_clock and self.frozen_now is None:

@@ -173,8 +173,13 @@ def _drop_unrequested(obj: dict[str, Any], wanted: set[str], prefix: str) -> Non
 
 
 def _is_includable(obj: dict[str, Any], path: str) -> bool:
+    """A stored includable field (nothing to expand; computed ones are expanded like any other path)."""
     head, _, rest = path.rpartition(".")
     if obj.get("object") in ("list", "search_result") and head == "data":
-        return any(rest in INCLUDABLE.get(item.get("object", ""), ()) for item in obj.get("data", [])
+        return any(_stored_includable(item.get("object", ""), rest) for item in obj.get("data", [])
                    if isinstance(item, dict))
-    return not head and path in INCLUDABLE.get(obj.get("object", ""), ())
+    return not head and _stored_includable(obj.get("object", ""), path)
+
+
+def _stored_includable(object_type: str, field: str) -> bool:
+    return field in INCLUDABLE.get(object_type, ()) and (object_type, field) not in COMPUTED_INCLUDABLE

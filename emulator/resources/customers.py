@@ -198,6 +198,7 @@ def update(ctx: Ctx, customer_id: str, params: dict[str, Any]) -> dict[str, Any]
 def delete(ctx: Ctx, customer_id: str) -> dict[str, Any]:
     """`DELETE /v1/customers/{id}`: Stripe keeps it retrievable as deleted and emits customer.deleted."""
     customer = common.require(ctx, "customer", customer_id)
+    ctx = ctx.on_clock(customer.get("test_clock"))
     for hook in DELETE_HOOKS:
         hook(ctx, customer)
     return common.delete(ctx, customer)

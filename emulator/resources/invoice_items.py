@@ -158,6 +158,7 @@ def require(ctx: Ctx, item_id: str) -> dict[str, Any]:
 def update(ctx: Ctx, item_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/invoiceitems/{id}`: only while pending or on a draft."""
     before = require(ctx, item_id)
+    ctx = ctx.on_customer_clock(before.get("customer"))
     if before["invoice"]:
         invoice = common.require(ctx, "invoice", before["invoice"])
         if invoice["status"] != "draft":
@@ -185,6 +186,7 @@ def update(ctx: Ctx, item_id: str, params: dict[str, Any]) -> dict[str, Any]:
 def delete(ctx: Ctx, item_id: str) -> dict[str, Any]:
     """`DELETE /v1/invoiceitems/{id}`: pending items (or items on a draft)."""
     item = require(ctx, item_id)
+    ctx = ctx.on_customer_clock(item.get("customer"))
     if item["invoice"]:
         invoice = common.require(ctx, "invoice", item["invoice"])
         if invoice["status"] != "draft":

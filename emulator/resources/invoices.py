@@ -454,9 +454,11 @@ def _record_payment(ctx: Ctx, invoice: dict[str, Any], intent: dict[str, Any], s
     for payment in existing:
         if payment["payment"]["payment_intent"] == intent["id"]:
             if payment["status"] != status:
+                transitions = {**payment["status_transitions"], "paid_at": ctx.now() if status == "paid" else None}
+                if status == "canceled":
+                    transitions["canceled_at"] = ctx.now()
                 updated = {**payment, "status": status, "amount_paid": intent["amount_received"] or None,
-                           "status_transitions": {**payment["status_transitions"],
-                                                  "paid_at": ctx.now() if status == "paid" else None}}
+                           "status_transitions": transitions}
                 ctx.store.update(ctx.account_id, updated)
                 if status == "paid":
                     events.emit(ctx, "invoice_payment.paid", updated)
@@ -624,6 +626,7 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequestError(f"You can only pay an open or uncollectible invoice. This invoice is "
                                   f"{invoice['status']}.")
     if params.get("paid_out_of_band"):
+        _cancel_open_intent(ctx, invoice_id, "automatic")
         return _mark_paid(ctx, invoice, None, paid_amount=0)
     pm = params.get("payment_method")
     if pm:
@@ -688,9 +691,23 @@ def void(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
     timers.cancel(ctx, None, invoice_id)
     common.save(ctx, before, invoice, event="")
     events.emit(ctx, "invoice.voided", invoice)
+    _cancel_open_intent(ctx, invoice_id, "void_invoice")
     for hook in VOIDED_HOOKS:
         hook(ctx, invoice)
     return invoice
+
+
+def _cancel_open_intent(ctx: Ctx, invoice_id: str, reason: str) -> None:
+    """An invoice that will not be paid through its PaymentIntent (voided, paid out of band) cancels it, so a
+    client secret handed out earlier can no longer charge the customer."""
+    from emulator.resources import payment_intents
+
+    intent_id = latest_intent_id(ctx, invoice_id)
+    intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
+    if intent is not None and intent["status"] in ("requires_payment_method", "requires_confirmation",
+                                                   "requires_action"):
+        canceled = payment_intents.cancel(ctx, intent["id"], {"cancellation_reason": reason})
+        _record_payment(ctx, require(ctx, invoice_id), canceled, "canceled")
 
 
 def mark_uncollectible(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
@@ -713,6 +730,7 @@ def mark_uncollectible(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
 def update(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/invoices/{id}`: drafts accept most fields; finalized invoices only metadata-like ones."""
     before = require(ctx, invoice_id)
+    ctx = ctx.on_clock(before.get("test_clock"))
     invoice = dict(before)
     if before["status"] != "draft" and set(params) - {"metadata", "description", "footer", "auto_advance"}:
         raise InvalidRequestError("Finalized invoices can't be updated in this way", code="invoice_not_editable")
@@ -737,6 +755,7 @@ def update(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
 def delete_draft(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
     """`DELETE /v1/invoices/{id}`: drafts only; their invoice items become pending again."""
     invoice = require(ctx, invoice_id)
+    ctx = ctx.on_clock(invoice.get("test_clock"))
     if invoice["status"] != "draft":
         raise InvalidRequestError("You can only delete draft invoices.")
     for item in ctx.store.select(ctx.account_id, "invoiceitem", where="json_extract(data, '$.invoice') = ?",

@@ -166,8 +166,7 @@ def confirm(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     from emulator.resources import test_cards
 
     before = require(ctx, intent_id)
-    if before.get("customer"):
-        ctx = ctx.on_clock((ctx.store.get(ctx.account_id, before["customer"], "customer") or {}).get("test_clock"))
+    ctx = ctx.on_customer_clock(before.get("customer"))
     if before["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise InvalidRequestError(
             f"You cannot confirm this PaymentIntent because it has a status of {before['status']}.",
@@ -312,6 +311,7 @@ def complete_authentication(ctx: Ctx, intent_id: str, *, succeed: bool) -> dict[
 def capture(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST .../capture` for manual-capture intents; a partial capture releases the rest."""
     before = require(ctx, intent_id)
+    ctx = ctx.on_customer_clock(before.get("customer"))
     if before["status"] != "requires_capture":
         raise InvalidRequestError(
             f"This PaymentIntent could not be captured because it has a status of {before['status']}. Only a "
@@ -336,6 +336,7 @@ def capture(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
 def cancel(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST .../cancel`: allowed until the intent succeeds."""
     before = require(ctx, intent_id)
+    ctx = ctx.on_customer_clock(before.get("customer"))
     if before["status"] in ("succeeded", "canceled", "processing"):
         raise InvalidRequestError(
             f"You cannot cancel this PaymentIntent because it has a status of {before['status']}. Only a "

@@ -205,6 +205,7 @@ def update(ctx: Ctx, pm_id: str, params: dict[str, Any]) -> dict[str, Any]:
     """`POST /v1/payment_methods/{id}`: billing details, card expiry and preferred network, metadata,
     allow_redisplay; payment_method.updated. Stripe only updates PaymentMethods saved to a customer."""
     before = require(ctx, pm_id)
+    ctx = ctx.on_customer_clock(before.get("customer"))
     if not before.get("customer"):
         raise InvalidRequestError("You must save this PaymentMethod to a customer before you can update it.")
     pm = dict(before)

@@ -16,11 +16,23 @@ from emulator import ids
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
 from emulator.resources import common, invoices, subscriptions
+from emulator.versions import request_change
 
 PREVIEW_PARAMS = ("customer", "subscription", "subscription_details.items", "subscription_details.proration_date",
                   "subscription_details.proration_behavior", "subscription_details.cancel_at_period_end",
                   "subscription_details.cancel_at", "subscription_details.billing_cycle_anchor",
                   "subscription_details.trial_end", "subscription_details.cancel_now", "discounts")
+
+
+@request_change("2026-09-30.endive", "POST /v1/invoices/create_preview")
+def preview_anchor_to_object(params: dict[str, Any]) -> dict[str, Any]:
+    """Before endive, `subscription_details[billing_cycle_anchor]` was `now`, `unchanged` or a timestamp."""
+    details = params.get("subscription_details")
+    anchor = details.get("billing_cycle_anchor") if isinstance(details, dict) else None
+    if anchor is None or isinstance(anchor, dict):
+        return params
+    value = {"type": anchor} if anchor in ("now", "unchanged") else {"type": "timestamp", "timestamp": anchor}
+    return {**params, "subscription_details": {**details, "billing_cycle_anchor": value}}
 
 
 def create_preview(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
@@ -97,10 +109,24 @@ def _preview_new(ctx: Ctx, params: dict[str, Any], details: dict[str, Any]) -> d
                                      billing_reason="upcoming")
     created = subscriptions.create(ctx, {
         "customer": params["customer"], "items": details["items"], "payment_behavior": "default_incomplete",
-        **{key: details[key] for key in ("trial_end", "billing_cycle_anchor", "cancel_at", "proration_behavior")
-           if key in details},
+        **{key: details[key] for key in ("trial_end", "cancel_at", "proration_behavior") if key in details},
+        **_new_anchor(details.get("billing_cycle_anchor")),
         **({"discounts": params["discounts"]} if params.get("discounts") else {})})
     return invoices.require(ctx, created["latest_invoice"])
+
+
+def _new_anchor(anchor: Any) -> dict[str, Any]:
+    """A new subscription's anchor from the preview's `subscription_details[billing_cycle_anchor]` (endive's
+    `{type: now|timestamp|unchanged, timestamp}`, or a plain timestamp from older clients)."""
+    if isinstance(anchor, dict):
+        if anchor.get("type") == "timestamp":
+            if anchor.get("timestamp") is None:
+                raise InvalidRequestError("Missing required param: subscription_details[billing_cycle_anchor]"
+                                          "[timestamp].", param="subscription_details[billing_cycle_anchor][timestamp]",
+                                          code="parameter_missing")
+            return {"billing_cycle_anchor": anchor["timestamp"]}
+        return {}
+    return {"billing_cycle_anchor": anchor} if isinstance(anchor, int) else {}
 
 
 def _as_preview(invoice: dict[str, Any], proration_date: int | None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         charge = charges.require(ctx, intent["latest_charge"])
     else:
         charge = charges.require(ctx, params["charge"], param="charge")
+    ctx = ctx.on_customer_clock(charge.get("customer"))
     if charge["status"] != "succeeded" or not charge["captured"]:
         raise InvalidRequestError(f"Charge {charge['id']} has not been captured, so it cannot be refunded.",
                                   param="charge", code="charge_not_refundable")

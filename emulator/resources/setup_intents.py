@@ -101,8 +101,7 @@ def confirm(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     from emulator.resources import payment_methods, test_cards
 
     before = require(ctx, intent_id)
-    if before.get("customer"):
-        ctx = ctx.on_clock((ctx.store.get(ctx.account_id, before["customer"], "customer") or {}).get("test_clock"))
+    ctx = ctx.on_customer_clock(before.get("customer"))
     if before["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
         raise InvalidRequestError(
             f"You cannot confirm this SetupIntent because it has a status of {before['status']}.",
@@ -180,6 +179,7 @@ def complete_authentication(ctx: Ctx, intent_id: str, *, succeed: bool) -> dict[
 
 def cancel(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     before = require(ctx, intent_id)
+    ctx = ctx.on_customer_clock(before.get("customer"))
     if before["status"] in ("succeeded", "canceled", "processing"):
         raise InvalidRequestError(
             f"You cannot cancel this SetupIntent because it has a status of {before['status']}.",

@@ -42,6 +42,14 @@ UPDATE_PARAMS = ("automatic_tax", "billing_cycle_anchor", "cancel_at", "cancel_a
 CANCEL_PARAMS = ("cancellation_details", "invoice_now", "prorate")
 
 
+@request_change("2026-09-30.endive", "POST /v1/subscriptions/{}")
+def anchor_string_to_object(params: dict[str, Any]) -> dict[str, Any]:
+    """Before endive, an update's `billing_cycle_anchor` was the string `now` or `unchanged`."""
+    if isinstance(params.get("billing_cycle_anchor"), str) and params["billing_cycle_anchor"]:
+        params = {**params, "billing_cycle_anchor": {"type": params["billing_cycle_anchor"]}}
+    return params
+
+
 @request_change("2025-03-31.basil", "POST /v1/subscriptions", "POST /v1/subscriptions/{}")
 def coupon_params_to_discounts(params: dict[str, Any]) -> dict[str, Any]:
     """Before basil, subscriptions took `coupon=X` / `promotion_code=Y` (an empty `coupon` removing it); today

@@ -185,6 +185,7 @@ def require(ctx: Ctx, tax_id: str, customer_id: str | None = None) -> dict[str, 
 def delete(ctx: Ctx, tax_id: str, customer_id: str | None = None) -> dict[str, Any]:
     """Remove a tax ID: customer.tax_id.deleted (no event for the account's own)."""
     obj = require(ctx, tax_id, customer_id)
+    ctx = ctx.on_customer_clock(obj.get("customer"))
     return common.delete(ctx, obj, keep=False, event=_event(obj, "deleted"))
 
 

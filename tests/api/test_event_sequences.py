@@ -66,4 +66,5 @@ def test_payment_failure_and_trial_sequences(client: stripe.StripeClient) -> Non
                             "payment_intent.created", "charge.failed", "payment_intent.payment_failed",
                             "invoice.payment_failed"]
     advance(client, clock, ts(2026, 1, 9, 3))
-    assert failed.new() == ["customer.subscription.updated", "invoice.voided"]
+    # The voided invoice's PaymentIntent is canceled (cancellation_reason void_invoice).
+    assert failed.new() == ["customer.subscription.updated", "invoice.voided", "payment_intent.canceled"]

@@ -1084,3 +1084,40 @@ def test_clients_pinned_before_basil_pass_coupon(client: stripe.StripeClient, ap
         client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
                                                "coupon": coupon.id})  # type: ignore[typeddict-unknown-key]
     assert refused.value.code == "parameter_unknown"
+
+
+def test_a_voided_invoice_cancels_its_payment_intent(client: stripe.StripeClient) -> None:
+    """A client secret handed out for an invoice that is then voided (or expires) can no longer charge."""
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": ts(2026, 6, 1)})
+    customer = client.v1.customers.create(params={"test_clock": clock.id})
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer.id, "items": [{"price": prices["Pro"]}], "payment_behavior": "default_incomplete"})
+    invoice = client.v1.invoices.retrieve(subscription.latest_invoice, params={"expand": ["confirmation_secret"]})
+    intent_id = invoice.confirmation_secret.client_secret.split("_secret_")[0]
+    advance(client, clock.id, ts(2026, 6, 2, 1))  # 23 hours: incomplete_expired, invoice voided
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "incomplete_expired"
+    intent = client.v1.payment_intents.retrieve(intent_id)
+    assert (intent.status, intent.cancellation_reason) == ("canceled", "void_invoice")
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa"})
+    payments = client.v1.invoice_payments.list(params={"invoice": invoice.id}).data
+    assert [payment.status for payment in payments] == ["canceled"]
+
+
+def test_preview_anchor_forms_of_every_version(client: stripe.StripeClient, api_key: str,
+                                               emulator: LiveEmulator) -> None:
+    """endive's {type, timestamp} anchor for a new subscription's preview, and the strings older clients send."""
+    prices = setup_catalog(client, {"Pro": 3100})
+    clock, customer = clock_customer(client, ts(2026, 1, 15))
+    preview = client.v1.invoices.create_preview(params={"customer": customer, "subscription_details": {
+        "items": [{"price": prices["Pro"]}], "billing_cycle_anchor": {"type": "timestamp",
+                                                                     "timestamp": ts(2026, 2, 1)}}})
+    assert preview.total == 1700  # 17 of January's 31 days
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    old = stripe.StripeClient(api_key, base_addresses={"api": emulator.url}, stripe_version="2024-06-20",
+                              max_network_retries=0)
+    advance(client, clock, ts(2026, 1, 20))
+    reset = old.v1.subscriptions.update(subscription.id, params={"billing_cycle_anchor": "now",  # type: ignore
+                                                                 "proration_behavior": "none"})
+    assert reset.billing_cycle_anchor == ts(2026, 1, 20)
