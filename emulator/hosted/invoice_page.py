@@ -53,7 +53,8 @@ def _view(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
 def page(invoice_id: str) -> str:
     ctx, invoice = _context(invoice_id)
     return render_template("hosted/invoice.html", invoice=invoice, printable=False,
-                           message=request.args.get("message"), **_view(ctx, invoice))
+                           message=request.args.get("error") or request.args.get("message"),
+                           message_is_error=bool(request.args.get("error")), **_view(ctx, invoice))
 
 
 @bp.get("/<invoice_id>/pdf")
@@ -70,7 +71,7 @@ def pay(invoice_id: str) -> Response:
     try:
         with ctx.store.transaction():
             result = invoices.pay(ctx, invoice_id, {"payment_method": card} if card else {})
-        message = translator.text("invoice_page.paid" if result["status"] == "paid" else "invoice_page.pending")
     except StripeError as error:
-        message = translator.refusal(error)
+        return redirect(url_for("invoice_page.page", invoice_id=invoice_id, error=translator.refusal(error)))
+    message = translator.text("invoice_page.paid" if result["status"] == "paid" else "invoice_page.pending")
     return redirect(url_for("invoice_page.page", invoice_id=invoice_id, message=message))

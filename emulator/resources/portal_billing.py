@@ -306,8 +306,8 @@ def update_details(ctx: Ctx, session: dict[str, Any], form: dict[str, Any]) -> d
     for key in ("name", "email", "phone"):
         if key in allowed and key in form:
             params[key] = (form[key] or "").strip()
-    if params.get("email") and not _EMAIL.match(params["email"]):
-        raise PortalError("login.invalid_email", param="email")
+    if "email" in params and not _EMAIL.match(params["email"]):
+        raise PortalError("login.invalid_email", param="email")  # required too: the login page signs in by it
     if "address" in allowed and "address" in form:
         params["address"] = _address_param(form["address"], "address_country")
     if "shipping" in allowed and "shipping" in form:

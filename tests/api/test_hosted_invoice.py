@@ -39,9 +39,11 @@ def test_pay_open_invoice_in_chromium(client: stripe.StripeClient, page: object)
     page.get_by_test_id("invoice-pay-method").select_option("pm_card_chargeCustomerFail")  # type: ignore[attr-defined]
     page.get_by_test_id("invoice-pay").click()  # type: ignore[attr-defined]
     assert "declined" in page.get_by_test_id("invoice-message").inner_text()  # type: ignore[attr-defined]
+    assert "error" in page.get_by_test_id("invoice-message").get_attribute("class")  # type: ignore[attr-defined]
     page.get_by_test_id("invoice-pay-method").select_option("pm_card_visa")  # type: ignore[attr-defined]
     page.get_by_test_id("invoice-pay").click()  # type: ignore[attr-defined]
     assert page.get_by_test_id("invoice-status").get_attribute("data-status") == "paid"  # type: ignore[attr-defined]
+    assert "error" not in page.get_by_test_id("invoice-message").get_attribute("class")  # type: ignore[attr-defined]
     assert page.get_by_test_id("invoice-message").inner_text() == "Payment succeeded."  # type: ignore[attr-defined]
     assert client.v1.invoices.retrieve(invoice.id).status == "paid"
     assert client.v1.subscriptions.list(params={"status": "active"}).data[0].latest_invoice == invoice.id

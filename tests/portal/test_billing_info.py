@@ -357,6 +357,7 @@ def test_customer_update_deep_link(client: stripe.StripeClient, page: Any) -> No
     assert page.get_by_test_id("billing-form-page").is_visible()
     assert page.get_by_test_id("billing-back").get_attribute("href") == "https://acme.test/back"
     page.get_by_test_id("billing-input-name").fill("Flow Name")
+    page.get_by_test_id("billing-input-email").fill("flow@example.com")  # required, as in Stripe's form
     page.get_by_test_id("billing-save").click()
     assert page.get_by_test_id("flow-confirmation").is_visible()
     assert text(page, "flow-custom-message") == "Thanks for updating!"
@@ -401,6 +402,7 @@ def test_billing_details_are_checked_like_stripes_form(client: stripe.StripeClie
     from emulator.portal.i18n import Translator
 
     for change, key in (({"email": "not-an-email"}, "login.invalid_email"),
+                        ({"email": ""}, "login.invalid_email"),  # the login page signs in by it: required
                         ({"address_country": "XX"}, "refusal.invalid_country"),
                         ({"shipping_line1": "2 Dock Rd", "shipping_country": "US"}, "refusal.shipping_name_required")):
         answer = http.post(session.url + "/billing", data={**base, **change})

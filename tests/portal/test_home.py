@@ -167,20 +167,25 @@ def test_a_subscription_with_several_items_lists_each(client: stripe.StripeClien
 
 
 def test_pages_fit_a_phone_screen(client: stripe.StripeClient, browser: Any) -> None:
-    """At 375 px wide no portal page scrolls sideways (fields wrap and shrink)."""
-    from tests.portal.test_billing_info import billing_configuration
-
-    configuration = billing_configuration(client)
+    """At 375 px wide no portal page scrolls sideways (fields wrap and shrink, long emails break)."""
+    configuration = client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {
+            "invoice_history": {"enabled": True}, "payment_method_update": {"enabled": True},
+            "customer_update": {"enabled": True, "allowed_updates": ["email", "address", "shipping", "tax_id"]},
+            "subscription_cancel": {"enabled": True, "mode": "at_period_end", "cancellation_reason": {
+                "enabled": True, "options": ["too_expensive", "other"]}}}}).id
     prices = setup_catalog(client, {"Pro": 2000})
     clock, customer = clock_customer(client, ts(2026, 4, 1))
+    client.v1.customers.update(customer, params={"email": "maximilian.mustermann@beispielunternehmen.de"})
     subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    cancel = f"/subscriptions/{subscription.id}/cancel"
     context = browser.new_context(viewport={"width": 375, "height": 800})
     try:
         phone = context.new_page()
         for locale in ("en", "de"):
             session = client.v1.billing_portal.sessions.create(params={
                 "customer": customer, "configuration": configuration, "locale": locale})
-            for path in ("", "/billing", "/payment-methods/new", f"/subscriptions/{subscription.id}/cancel"):
+            for path in ("", "/billing", "/payment-methods/new", cancel, cancel + "?step=reason&feedback=other"):
                 phone.goto(session.url + path)
                 assert phone.evaluate("document.documentElement.scrollWidth") <= 375, (locale, path)
     finally:
