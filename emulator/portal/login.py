@@ -88,6 +88,12 @@ def login(login_id: str) -> Response:
     return _login_form(ctx, configuration, login_id, email=request.args.get(PREFILL_PARAM, "").strip())
 
 
+@bp.get("/login/<login_id>/verify")
+def login_reopened(login_id: str) -> Response:
+    """The code form's address reopened (reloaded after an answer): back to the login page."""
+    return _see_other(url_for("portal.login", login_id=login_id))
+
+
 @bp.post("/login/<login_id>")
 def login_send(login_id: str) -> Response:
     """Send a code to the typed email (recorded only when a customer has it) and ask for it."""

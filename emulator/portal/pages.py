@@ -372,3 +372,10 @@ def renew(token: str, subscription_id: str) -> Response:
                                                       date=lang.date(period_end)))
 
     return _run(token, act, form=True, page="renew", subscription_id=subscription_id)
+
+
+@bp.get("/session/<token>/<path:rest>")
+def elsewhere(token: str, rest: str) -> Response:
+    """Any other address in a session (mistyped, or a form's address reopened after its answer): the session's
+    home page, which a deep link's own page replaces while its task is open."""
+    return _run(token, lambda ctx, session: _see_other(url_for("portal.home", token=token)))

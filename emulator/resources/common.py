@@ -27,9 +27,16 @@ def require(ctx: Ctx, object_type: str, object_id: str, *, kind: str | None = No
 
 @lru_cache(maxsize=1)
 def _iso_currencies() -> frozenset[str]:
-    from babel.numbers import list_currencies
+    """ISO 4217 codes of currencies some territory has used since 2020 (CLDR): recently replaced ones such as BGN
+    stay accepted, obsolete ones (DEM) and codes that are no currency (XXX) are refused."""
+    from datetime import date
 
-    return frozenset(code.lower() for code in list_currencies())
+    from babel import Locale
+    from babel.numbers import get_territory_currencies
+
+    return frozenset(code.lower() for territory in Locale("en").territories
+                     for code in get_territory_currencies(territory, start_date=date(2020, 1, 1),
+                                                          end_date=date(2100, 1, 1)))
 
 
 def currency(value: str, param: str = "currency") -> str:

@@ -158,7 +158,7 @@ def create_manual_invoice(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("subscription"):
         subscription = subscriptions.require(ctx, params["subscription"], param="subscription")
     include = params.get("pending_invoice_items_behavior", "exclude") == "include"
-    currency = params.get("currency") or customer.get("currency") or "usd"
+    currency = common.currency(params["currency"]) if params.get("currency") else customer.get("currency") or "usd"
     from emulator.resources import discounts
 
     discount_ids = discounts.resolve_list(ctx, params.get("discounts"), customer=customer["id"],

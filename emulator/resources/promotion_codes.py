@@ -64,7 +64,8 @@ def _restrictions(value: Any) -> dict[str, Any]:
                              for c, o in (value.get("currency_options") or {}).items()},
         "first_time_transaction": bool(value.get("first_time_transaction", False)),
         "minimum_amount": minimum,
-        "minimum_amount_currency": currency.lower() if currency else None,
+        "minimum_amount_currency": common.currency(currency, "restrictions[minimum_amount_currency]")
+        if currency else None,
     }
     return restrictions
 

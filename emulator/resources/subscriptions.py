@@ -253,6 +253,9 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         if quantity < 0:
             raise InvalidRequestError("Invalid integer: quantity must be at least 0.", param=f"items[{index}][quantity]")
     currency = item_prices[0]["currency"]
+    if params.get("currency") and common.currency(params["currency"]) != currency:
+        raise InvalidRequestError(f"The price {item_prices[0]['id']} is in {currency}; billing it in another currency "
+                                  "(a price's currency_options) is not emulated.", param="currency")
     recurring = item_prices[0]["recurring"]
     now = ctx.time_for(customer.get("test_clock"))
     subscription_id = ids.new_id("sub")

@@ -269,3 +269,12 @@ def test_unknown_currencies_are_refused(http: RawHttp) -> None:
         assert refused.status_code == 400 and refused.json()["error"]["param"] == param, path
     assert http.post("/v1/prices", data={"product": product["id"], "currency": "JPY",
                                          "unit_amount": 100}).json()["currency"] == "jpy"
+    customer = http.post("/v1/customers").json()
+    coupon = http.post("/v1/coupons", data={"percent_off": 10, "duration": "once"}).json()
+    for path, data, param in (("/v1/invoices", {"customer": customer["id"], "currency": "dem"}, "currency"),
+                              ("/v1/promotion_codes", {"promotion[type]": "coupon", "promotion[coupon]": coupon["id"],
+                                                       "restrictions[minimum_amount]": 100,
+                                                       "restrictions[minimum_amount_currency]": "xxx"},
+                               "restrictions[minimum_amount_currency]")):
+        refused = http.post(path, data=data)
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == param, path

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -412,3 +413,17 @@ def test_billing_details_are_checked_like_stripes_form(client: stripe.StripeClie
     saved = http.post(session.url + "/billing", data={**base, "address_country": "de"}, allow_redirects=False)
     assert saved.status_code in (302, 303)
     assert client.v1.customers.retrieve(customer).address.country == "DE"
+
+
+def test_other_addresses_in_a_session_lead_home(client: stripe.StripeClient) -> None:
+    """A mistyped address, or a form's address reopened after its answer, opens the session's home page (no
+    framework 404 or 405 page)."""
+    configuration = billing_configuration(client)
+    _, customer, _ = subscribed_customer(client)
+    session = client.v1.billing_portal.sessions.create(params={"customer": customer, "configuration": configuration,
+                                                              "locale": "de"})
+    home = urlsplit(session.url).path
+    for path in ("/nonexistent", "/tax-ids", "/subscriptions/sub_x/bogus"):
+        answer = requests.get(session.url + path, allow_redirects=False)
+        assert (answer.status_code, urlsplit(answer.headers["Location"]).path) == (303, home), path
+    assert requests.get(session.url + "/tax-ids").url == session.url
