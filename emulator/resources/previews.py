@@ -85,6 +85,11 @@ def _preview_subscription(ctx: Ctx, subscription_id: str, details: dict[str, Any
         raise InvalidRequestError("No upcoming invoices for canceled subscriptions.", code="invoice_upcoming_none")
     _, period_end = subscriptions.current_period(current)
     if current.get("cancel_at") is not None and current["cancel_at"] <= period_end:
+        # The next invoice, if any, is the final one at cancel_at (pending prorations, metered usage).
+        subscriptions.cancel_at_due(ctx.at(current["cancel_at"]), subscription_id)
+        final = subscriptions.require(ctx, subscription_id)["latest_invoice"]
+        if final and final != current["latest_invoice"]:
+            return invoices.require(ctx, final)
         raise InvalidRequestError("No upcoming invoices: the subscription ends at the end of its period.",
                                   code="invoice_upcoming_none")
     renewed = subscriptions.renew(ctx.at(period_end), subscription_id)

@@ -712,6 +712,7 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
     subscription["discounts"] = _live_discounts(ctx, subscription["discounts"], now)
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
     lines = _period_lines(ctx, subscription, after_trial=before["status"] == "trialing") + usage
+    _end_period_at_cancel_at(subscription)
     save(ctx, before, subscription)
     pause = subscription.get("pause_collection") or {}
     if pause.get("resumes_at") is not None and pause["resumes_at"] <= now:
@@ -815,6 +816,20 @@ def delete_discount(ctx: Ctx, subscription_id: str) -> dict[str, Any]:
     return {**(first or {}), "deleted": True}
 
 
+def _end_period_at_cancel_at(subscription: dict[str, Any]) -> None:
+    """classic: a `cancel_at` inside the current period ends the period there and moves the billing cycle
+    anchor to it (flexible keeps the period's end; only the billing stops at cancel_at)."""
+    cancel_at = subscription.get("cancel_at")
+    if subscription["billing_mode"]["type"] != "classic" or cancel_at is None:
+        return
+    items = [item for item in subscription["items"]["data"]
+             if item["current_period_start"] < cancel_at < item["current_period_end"]]
+    for item in items:
+        item["current_period_end"] = cancel_at
+    if items:
+        subscription["billing_cycle_anchor"] = cancel_at
+
+
 def next_period_end(subscription: dict[str, Any], recurring: dict[str, Any], now: int) -> int:
     """The end of the period starting at `now`: from the anchor, or on the configured day of month (an anchor
     configured for the 31st bills on the 31st whenever the month has one)."""
@@ -838,7 +853,15 @@ def _period_lines(ctx: Ctx, subscription: dict[str, Any], *, preview: bool = Fal
         price, quantity = item["price"], item["quantity"]
         start, end = item["current_period_start"], item["current_period_end"]
         full_start = _full_period_start(subscription, price, end) if after_trial else start
-        if start > full_start:
+        cancel_at = subscription.get("cancel_at")
+        if cancel_at is not None and start < cancel_at < end:
+            # The last period, cut short by cancel_at, bills only the time up to it (whatever the
+            # proration_behavior was when cancel_at was set).
+            amount = proration.round_amount(Fraction(pricing.exact_amount(price, quantity)) * (cancel_at - start)
+                                            / (end - start))
+            description = proration_description(ctx, price, quantity, start, credit=False)
+            end = cancel_at
+        elif start > full_start:
             amount = proration.prorate(pricing.exact_amount(price, quantity), full_start, end, start)
             description = proration_description(ctx, price, quantity, start, credit=False)
         else:
@@ -1185,6 +1208,8 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         # A schedule's phase bills the trial itself, with the phase's add_invoice_items.
         immediate = immediate or not ctx.memo.get("schedule_applying")
     _end_trial_by_cancel_at(subscription)
+    if behavior != "none":
+        _credit_after_cancel_at(ctx, before, subscription, now)
     paid_now = was_free and not _all_free(subscription)
     if anchor_now or interval_changed or (leaves_free and paid_now):
         _reset_anchor(ctx, before, subscription, now, behavior)
@@ -1306,6 +1331,22 @@ def _apply_cancel_params(subscription: dict[str, Any], params: dict[str, Any], n
         else:
             subscription["cancellation_details"] = {"comment": None, "feedback": None, "feedback_option": None,
                                                     "reason": None}
+
+
+def _credit_after_cancel_at(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any], now: int) -> None:
+    """A `cancel_at` newly set inside the current period of a billed subscription credits the time after it
+    ("Unused time on ... after <cancel_at>"), collected by the next invoice: at once with always_invoice,
+    else the final invoice at cancel_at. classic also ends the period at cancel_at."""
+    cancel_at = subscription.get("cancel_at")
+    if cancel_at is None or cancel_at == before.get("cancel_at") or cancel_at <= now or \
+            subscription["status"] not in ("active", "past_due", "unpaid"):
+        return
+    customer = common.require(ctx, "customer", subscription["customer"])
+    for item in subscription["items"]["data"]:
+        if item["current_period_start"] <= cancel_at < item["current_period_end"]:
+            _credit(ctx, customer, subscription, item, cancel_at, item["current_period_start"],
+                    item["current_period_end"])
+    _end_period_at_cancel_at(subscription)
 
 
 def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: int) -> bool:
@@ -1709,10 +1750,12 @@ def bill_now(ctx: Ctx, subscription: dict[str, Any], customer: dict[str, Any], l
 
 # -- cancellation -------------------------------------------------------------------------------------------
 def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: str = "cancellation_requested",
-           final_usage: bool = False) -> dict[str, Any]:
+           at_period_end: bool = False) -> dict[str, Any]:
     """`DELETE /v1/subscriptions/{id}` (and cancellations at `cancel_at` / period end / dunning): canceled
     now; `prorate` credits unused time, `invoice_now` bills what is pending; otherwise pending prorations of
-    the subscription are dropped. customer.subscription.deleted."""
+    the subscription are dropped. A cancellation planned for `cancel_at` or the period end bills, in a final
+    invoice, the period's metered usage and the pending prorations left in place.
+    customer.subscription.deleted."""
     before = require(ctx, subscription_id)
     ctx = ctx.on_clock(before["test_clock"])
     if before["status"] in ("canceled", "incomplete_expired"):
@@ -1738,20 +1781,22 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
     pending = invoices.pending_items(ctx, subscription["customer"], subscription_id)
     invoice_now = bool(params.get("invoice_now"))
     # Un-invoiced metered usage is billed by invoice_now, and by a cancellation at the period end.
-    usage = metered_usage.usage_lines(ctx, before, now, final=invoice_now) if (invoice_now or final_usage) and \
+    usage = metered_usage.usage_lines(ctx, before, now, final=invoice_now) if (invoice_now or at_period_end) and \
         before["status"] != "trialing" else []
-    if not invoice_now:
-        for item in pending:
-            parent = (item.get("parent") or {}).get("subscription_details") or {}
-            if parent.get("subscription") == subscription_id and item["proration"] and not params.get("prorate"):
+    own_pending = [item for item in pending
+                   if ((item.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+                   == subscription_id]
+    if not invoice_now and not at_period_end:
+        for item in own_pending:
+            if item["proration"] and not params.get("prorate"):
                 ctx.store.remove(ctx.account_id, item["id"])
-    if usage or (invoice_now and any(invoices.subscription_of({"parent": {"subscription_details": (
-            i.get("parent") or {}).get("subscription_details")}}) == subscription_id for i in pending)):
+    if usage or ((invoice_now or at_period_end) and own_pending):
         customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
         invoice = invoices.create_draft(ctx, customer=customer, currency=subscription["currency"],
                                         billing_reason="subscription_update" if invoice_now else
                                         "subscription_cycle", subscription=subscription, lines=usage,
-                                        include_pending=invoice_now, discounts=subscription["discounts"],
+                                        include_pending=invoice_now or at_period_end,
+                                        discounts=subscription["discounts"],
                                         collection_method=subscription["collection_method"],
                                         days_until_due=subscription["days_until_due"],
                                         default_payment_method=subscription["default_payment_method"])
@@ -1779,7 +1824,7 @@ def cancel_at_due(ctx: Ctx, subscription_id: str) -> None:
     subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
     if subscription is None or subscription["status"] in ("canceled", "incomplete_expired"):
         return
-    cancel(ctx, subscription_id, {}, final_usage=True)
+    cancel(ctx, subscription_id, {}, at_period_end=True)
 
 
 def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:

@@ -1121,3 +1121,65 @@ def test_preview_anchor_forms_of_every_version(client: stripe.StripeClient, api_
     reset = old.v1.subscriptions.update(subscription.id, params={"billing_cycle_anchor": "now",  # type: ignore
                                                                  "proration_behavior": "none"})
     assert reset.billing_cycle_anchor == ts(2026, 1, 20)
+
+
+@pytest.mark.parametrize("mode,period_end", [("classic", ts(2026, 4, 21)), ("flexible", ts(2026, 5, 1))])
+def test_cancel_at_set_inside_the_period_credits_the_time_after_it(client: stripe.StripeClient, mode: str,
+                                                                   period_end: int) -> None:
+    """Setting cancel_at mid-period prorates: the 10 unused days of April (3000 × 10/30 = 1000) are credited,
+    and the final invoice at cancel_at collects that credit into the customer's balance."""
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "billing_mode": {"type": mode}})
+    advance(client, clock, ts(2026, 4, 5))
+    updated = client.v1.subscriptions.update(subscription.id, params={"cancel_at": ts(2026, 4, 21)})
+    assert updated["items"].data[0].current_period_end == period_end
+    assert updated.cancel_at == ts(2026, 4, 21)
+    pending = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert [(i.amount, i.proration, i.period.start, i.period.end) for i in pending] == \
+        [(-1000, True, ts(2026, 4, 21), ts(2026, 5, 1))]
+    assert pending[0].description == "Unused time on Pro after 21 Apr 2026"
+    preview = client.v1.invoices.create_preview(params={"subscription": subscription.id})
+    assert [line.amount for line in preview.lines.data] == [-1000]
+    advance(client, clock, ts(2026, 4, 22))
+    ended = client.v1.subscriptions.retrieve(subscription.id)
+    assert (ended.status, ended.ended_at) == ("canceled", ts(2026, 4, 21))
+    final = client.v1.invoices.retrieve(ended.latest_invoice)
+    assert (final.total, final.status, final.created) == (-1000, "paid", ts(2026, 4, 21))
+    assert client.v1.customers.retrieve(customer).balance == -1000
+
+
+def test_cancel_at_without_proration_or_with_always_invoice(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    quiet = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    advance(client, clock, ts(2026, 4, 5))
+    client.v1.subscriptions.update(quiet.id, params={"cancel_at": ts(2026, 4, 21), "proration_behavior": "none"})
+    assert client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data == []
+    at_once = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    updated = client.v1.subscriptions.update(at_once.id, params={"cancel_at": ts(2026, 4, 20),
+                                                                 "proration_behavior": "always_invoice"})
+    credit = client.v1.invoices.retrieve(updated.latest_invoice)
+    # 3000 for Apr 5 - May 5; the 15 days after Apr 20 of 30 are credited.
+    assert (credit.total, credit.billing_reason) == (-1500, "subscription_update")
+
+
+def test_cancel_at_in_a_later_period_prorates_that_periods_renewal(client: stripe.StripeClient) -> None:
+    """A cancel_at beyond the current period bills the last period only up to it."""
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "cancel_at": ts(2026, 4, 11),
+                                                          "billing_mode": {"type": "classic"}})
+    assert subscription["items"].data[0].current_period_end == ts(2026, 4, 1)
+    preview = client.v1.invoices.create_preview(params={"subscription": subscription.id})
+    assert [(line.amount, line.period.end) for line in preview.lines.data] == [(1000, ts(2026, 4, 11))]
+    advance(client, clock, ts(2026, 4, 1, 2))
+    renewed = client.v1.subscriptions.retrieve(subscription.id)
+    assert renewed["items"].data[0].current_period_end == ts(2026, 4, 11)
+    invoice = client.v1.invoices.retrieve(renewed.latest_invoice)
+    assert (invoice.total, invoice.status, invoice.lines.data[0].description) == \
+        (1000, "paid", "Remaining time on Pro after 01 Apr 2026")
+    advance(client, clock, ts(2026, 4, 12))
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "canceled"
