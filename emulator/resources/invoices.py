@@ -199,6 +199,9 @@ def compute_totals(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
         "total_excluding_tax": total - exclusive - inclusive,
         "total_taxes": total_taxes,
     })
+    if invoice["status"] == "draft":
+        customer = ctx.store.get(ctx.account_id, invoice["customer"], "customer") or {}
+        invoice["starting_balance"] = 0 if customer.get("deleted") else customer.get("balance", 0)
     _amounts(invoice)
     return invoice
 
@@ -233,9 +236,11 @@ def _taxes(ctx: Ctx, lines: list[dict[str, Any]]) -> tuple[int, int, list[dict[s
 
 
 def _amounts(invoice: dict[str, Any]) -> None:
-    """amount_due after the customer's balance (negative balance = credit), as of finalization."""
+    """amount_due after the customer's balance (negative balance = credit): a draft's `starting_balance` is the
+    customer's current balance, a finalized invoice's the balance at finalization (`ending_balance` is null
+    until then)."""
     if invoice["status"] == "draft":
-        invoice["amount_due"] = max(invoice["total"], 0)
+        invoice["amount_due"] = max(invoice["total"] + invoice["starting_balance"], 0)
         invoice["amount_remaining"] = invoice["amount_due"]
         return
     applied = invoice["starting_balance"]

@@ -1183,3 +1183,25 @@ def test_cancel_at_in_a_later_period_prorates_that_periods_renewal(client: strip
         (1000, "paid", "Remaining time on Pro after 01 Apr 2026")
     advance(client, clock, ts(2026, 4, 12))
     assert client.v1.subscriptions.retrieve(subscription.id).status == "canceled"
+
+
+def test_credit_balance_shows_on_drafts_and_previews_and_is_used_at_finalization(
+        client: stripe.StripeClient) -> None:
+    """Before finalization an invoice's starting_balance is the customer's current balance and amount_due
+    counts it; ending_balance stays null until the invoice is finalized."""
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    client.v1.customers.balance_transactions.create(customer, params={"amount": -1200, "currency": "usd"})
+    preview = client.v1.invoices.create_preview(params={"subscription": subscription.id})
+    assert (preview.total, preview.starting_balance, preview.amount_due, preview.ending_balance) == \
+        (3000, -1200, 1800, None)
+    advance(client, clock, ts(2026, 5, 1, 0, 30))
+    draft = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert (draft.status, draft.starting_balance, draft.amount_due, draft.ending_balance) == \
+        ("draft", -1200, 1800, None)
+    assert_shape(draft.to_dict())
+    advance(client, clock, ts(2026, 5, 1, 2))
+    paid = client.v1.invoices.retrieve(draft.id)
+    assert (paid.status, paid.starting_balance, paid.ending_balance, paid.amount_paid) == ("paid", -1200, 0, 1800)
+    assert client.v1.customers.retrieve(customer).balance == 0
