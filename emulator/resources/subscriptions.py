@@ -42,9 +42,9 @@ UPDATE_PARAMS = ("automatic_tax", "billing_cycle_anchor", "cancel_at", "cancel_a
 CANCEL_PARAMS = ("cancellation_details", "invoice_now", "prorate")
 
 
-@request_change("2026-09-30.endive", "POST /v1/subscriptions/{}")
+@request_change("2026-09-30.endive", "POST /v1/subscriptions/{}", "POST /v1/subscriptions/{}/resume")
 def anchor_string_to_object(params: dict[str, Any]) -> dict[str, Any]:
-    """Before endive, an update's `billing_cycle_anchor` was the string `now` or `unchanged`."""
+    """Before endive, an update's and a resume's `billing_cycle_anchor` was the string `now` or `unchanged`."""
     if isinstance(params.get("billing_cycle_anchor"), str) and params["billing_cycle_anchor"]:
         params = {**params, "billing_cycle_anchor": {"type": params["billing_cycle_anchor"]}}
     return params
@@ -309,8 +309,11 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if trial_end is not None:
         # A trial with an anchor of its own: after the trial, a prorated period runs to the anchor's next
         # boundary, then full periods from the anchor (Stripe's example: 7-day trial, anchor on the 1st).
+        # trial_settings[end_behavior][billing_cycle_anchor]=unchanged keeps the start as that anchor.
         period = (now, trial_end)
-        anchor = anchor if anchor is not None else trial_end
+        keeps_anchor = _trial_settings(None, params.get("trial_settings"))["end_behavior"][
+            "billing_cycle_anchor"] == "unchanged"
+        anchor = anchor if anchor is not None else now if keeps_anchor else trial_end
     elif anchor is not None and anchor > now:
         if start < periods.boundary(anchor, recurring["interval"], recurring["interval_count"], -1):
             raise InvalidRequestError("backdate_start_date may be at most one billing period before the "
@@ -392,9 +395,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "test_clock": customer.get("test_clock"),
         "transfer_data": None,
         "trial_end": trial_end,
-        "trial_settings": {"end_behavior": {"billing_cycle_anchor": None, "missing_payment_method": (
-            (params.get("trial_settings") or {}).get("end_behavior") or {}).get("missing_payment_method",
-                                                                                 "create_invoice")}},
+        "trial_settings": _trial_settings(None, params.get("trial_settings")),
         "trial_start": now if trial_end is not None else None,
     }
     # The owner column holds the test clock: an advance finds the clock's subscriptions through its index.
@@ -480,6 +481,21 @@ def _setup_future_payments(ctx: Ctx, subscription: dict[str, Any]) -> str | None
     intent = setup_intents.create(ctx, {"customer": subscription["customer"], "payment_method": pm["id"],
                                         "confirm": True, "usage": "off_session"})
     return intent["id"] if intent["status"] != "succeeded" else None
+
+
+def _trial_settings(current: dict[str, Any] | None, params: Any) -> dict[str, Any]:
+    """`trial_settings[end_behavior]`: what a trial ending without a payment method does (`create_invoice` by
+    default) and whether it resets the billing cycle anchor (null, Stripe's default `now`, or `unchanged`)."""
+    behavior = (current or {}).get("end_behavior") or {"billing_cycle_anchor": None,
+                                                       "missing_payment_method": "create_invoice"}
+    given = (params or {}).get("end_behavior") or {}
+    return {"end_behavior": {key: given.get(key, behavior[key])
+                             for key in ("billing_cycle_anchor", "missing_payment_method")}}
+
+
+def _paused_details(reason: str, now: int) -> dict[str, Any]:
+    """`status_details` of a paused subscription: why and when it was paused."""
+    return {"paused": {"subscription": {"type": reason}, "transitioned_at": now, "type": "subscription"}}
 
 
 def _automatic_tax(value: Any) -> dict[str, Any]:
@@ -694,7 +710,8 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
         if behavior == "cancel":
             return cancel(ctx, subscription_id, {}, reason="cancellation_requested")
         if behavior == "pause":
-            paused = {**_copy(before), "status": "paused", "trial_end": now}
+            paused = {**_copy(before), "status": "paused", "trial_end": now,
+                      "status_details": _paused_details("trial_end_without_payment_method", now)}
             save(ctx, before, paused)
             events.emit(ctx, "customer.subscription.paused", paused)
             _schedule_period_end(ctx, paused)
@@ -761,7 +778,7 @@ def pause(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, A
         moment = now if unused_from == "now" else start
         for item in before["items"]["data"]:
             _credit(ctx, customer, before, item, moment, start, end)
-    paused = {**_copy(before), "status": "paused"}
+    paused = {**_copy(before), "status": "paused", "status_details": _paused_details("pause_requested", now)}
     timers.cancel_kinds(ctx, ("subscription.renew", "subscription.upcoming", "subscription.trial_will_end"),
                         subscription_id)
     save(ctx, before, paused)
@@ -780,20 +797,50 @@ def _has_payment_method(ctx: Ctx, subscription: dict[str, Any]) -> bool:
 
 
 def resume(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST /v1/subscriptions/{id}/resume`: a paused subscription starts a new period now and bills it
-    (customer.subscription.resumed)."""
+    """`POST /v1/subscriptions/{id}/resume` (customer.subscription.resumed). With `billing_cycle_anchor=now`
+    (the default) a paused subscription starts a new period now and bills it at once. With `unchanged` the
+    period runs to the anchor's next boundary and `proration_behavior` bills that remaining time: a pending
+    proration (`create_prorations`, the default), an invoice now (`always_invoice`) or nothing (`none`), as
+    though resumed at `proration_date` if given."""
     before = require(ctx, subscription_id)
     ctx = ctx.on_clock(before["test_clock"])
     if before["status"] != "paused":
         raise InvalidRequestError("Only paused subscriptions can be resumed.", param="subscription")
     now = ctx.now()
-    subscription = {**_copy(before), "status": "active", "billing_cycle_anchor": now}
+    keep_anchor = (params.get("billing_cycle_anchor") or {}).get("type") == "unchanged"
+    moment = params.get("proration_date", now)
+    subscription = {**_copy(before), "status": "active"}
+    subscription.pop("status_details", None)
+    if not keep_anchor:
+        subscription["billing_cycle_anchor"] = now
     for item in subscription["items"]["data"]:
         recurring = item["price"]["recurring"]
         item["current_period_start"] = now
-        item["current_period_end"] = periods.boundary(now, recurring["interval"], recurring["interval_count"], 1)
+        item["current_period_end"] = next_period_end(subscription, recurring, now) if keep_anchor else \
+            periods.boundary(now, recurring["interval"], recurring["interval_count"], 1)
+    first = subscription["items"]["data"][0]
+    if keep_anchor and not _full_period_start(subscription, first["price"], first["current_period_end"]) <= \
+            moment <= first["current_period_end"]:
+        raise InvalidRequestError("proration_date must be within the current billing period.",
+                                  param="proration_date")
     save(ctx, before, subscription)
     events.emit(ctx, "customer.subscription.resumed", subscription)
+    if keep_anchor:
+        behavior = params.get("proration_behavior", "create_prorations")
+        if behavior != "none":
+            customer = common.require(ctx, "customer", subscription["customer"])
+            for item in subscription["items"]["data"]:
+                if metered_usage.is_metered(item["price"]):
+                    continue
+                end = item["current_period_end"]
+                _debit(ctx, customer, subscription, item, item["price"], item["quantity"], moment,
+                       _full_period_start(subscription, item["price"], end), end)
+        result = require(ctx, subscription_id)
+        if behavior == "always_invoice":
+            _invoice_now(ctx, subscription_id, {"off_session": True})
+            result = require(ctx, subscription_id)
+        _schedule_period_end(ctx, result)
+        return result
     ctx.memo["bill_new_period"] = subscription_id
     invoice = _invoice_now(ctx, subscription_id, {"off_session": True})
     if invoice["status"] != "paid" and params.get("payment_behavior") == "resume_on_payment_success":
@@ -1173,6 +1220,8 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
     if "payment_settings" in params:
         subscription["payment_settings"] = _payment_settings(subscription["payment_settings"],
                                                              params["payment_settings"])
+    if "trial_settings" in params:
+        subscription["trial_settings"] = _trial_settings(subscription["trial_settings"], params["trial_settings"])
     if "pause_collection" in params:
         pause = params["pause_collection"]
         subscription["pause_collection"] = None if pause == "" else {"behavior": pause["behavior"],
@@ -1373,7 +1422,8 @@ def _apply_trial_end(ctx: Ctx, subscription: dict[str, Any], value: Any, now: in
     if not subscription["trial_start"] or (starting and subscription["billing_mode"]["type"] == "flexible"):
         subscription["trial_start"] = now
     subscription["status"] = "trialing"
-    subscription["billing_cycle_anchor"] = value
+    if subscription["trial_settings"]["end_behavior"]["billing_cycle_anchor"] != "unchanged":
+        subscription["billing_cycle_anchor"] = value
     for item in subscription["items"]["data"]:
         if starting:
             item["current_period_start"] = now  # a new trial period begins now
@@ -1763,6 +1813,7 @@ def cancel(ctx: Ctx, subscription_id: str, params: dict[str, Any], *, reason: st
     now = ctx.time_for(before["test_clock"])
     subscription = _copy(before)
     details = params.get("cancellation_details") or {}
+    subscription.pop("status_details", None)
     subscription.update({
         "status": "canceled", "canceled_at": before["canceled_at"] or now, "ended_at": now,
         "cancellation_details": {**before["cancellation_details"],

@@ -1205,3 +1205,100 @@ def test_credit_balance_shows_on_drafts_and_previews_and_is_used_at_finalization
     paid = client.v1.invoices.retrieve(draft.id)
     assert (paid.status, paid.starting_balance, paid.ending_balance, paid.amount_paid) == ("paid", -1200, 0, 1800)
     assert client.v1.customers.retrieve(customer).balance == 0
+
+
+@pytest.mark.parametrize("behavior,invoiced,pending", [
+    ("create_prorations", None, [1500]),    # 3000 a month; Apr 16 to May 1 is 15 of April's 30 days
+    ("always_invoice", 1500, []),
+    ("none", None, []),
+])
+def test_resume_keeping_the_anchor_prorates_the_rest_of_the_period(client: stripe.StripeClient, behavior: str,
+                                                                   invoiced: int | None, pending: list[int]) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    client.v1.subscriptions.pause(subscription.id, params={"bill_for": {"unused_time_from": {"type": "none"}}})
+    advance(client, clock, ts(2026, 4, 16))
+    resumed = client.v1.subscriptions.resume(subscription.id, params={"billing_cycle_anchor": {"type": "unchanged"},
+                                                                      "proration_behavior": behavior})
+    item = resumed["items"].data[0]
+    assert (resumed.status, resumed.billing_cycle_anchor) == ("active", ts(2026, 3, 1))
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 4, 16), ts(2026, 5, 1))
+    items = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert [i.amount for i in items] == pending
+    latest = client.v1.invoices.retrieve(resumed.latest_invoice)
+    assert (latest.total if latest.billing_reason == "subscription_update" else None) == invoiced
+    if pending:
+        assert items[0].description == "Remaining time on Pro after 16 Apr 2026"
+    advance(client, clock, ts(2026, 5, 1, 2))
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert renewal.total == 3000 + sum(pending)
+
+
+def test_resume_proration_date_and_refusals(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 3, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    client.v1.subscriptions.pause(subscription.id, params={"bill_for": {"unused_time_from": {"type": "none"}}})
+    advance(client, clock, ts(2026, 4, 16))
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.subscriptions.resume(subscription.id, params={"billing_cycle_anchor": {"type": "unchanged"},
+                                                                "proration_date": ts(2026, 3, 20)})
+    assert refused.value.param == "proration_date"
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        client.v1.subscriptions.resume(subscription.id, params={"billing_cycle_anchor": {"type": "later"}})
+    assert bad.value.param == "billing_cycle_anchor[type]"
+    assert client.v1.subscriptions.retrieve(subscription.id).status == "paused"
+    # Clients pinned before endive send the anchor as a string.
+    client.v1.subscriptions.resume(subscription.id, params={"billing_cycle_anchor": "unchanged",
+                                                            "proration_date": ts(2026, 4, 11)},
+                                   options={"stripe_version": "2025-06-30.basil"})
+    items = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert [i.amount for i in items] == [2000]  # 20 of April's 30 days
+
+
+def test_paused_subscriptions_carry_status_details(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": ts(2026, 4, 1)})
+    customer = client.v1.customers.create(params={"test_clock": clock.id})
+    trial = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": prices["Pro"]}],
+                                                   "trial_period_days": 7})
+    assert trial.trial_settings.end_behavior.missing_payment_method == "create_invoice"
+    updated = client.v1.subscriptions.update(trial.id, params={
+        "trial_settings": {"end_behavior": {"missing_payment_method": "pause"}}})
+    assert (updated.trial_settings.end_behavior.missing_payment_method,
+            updated.trial_settings.end_behavior.billing_cycle_anchor) == ("pause", None)
+    assert "status_details" not in updated
+    advance(client, clock.id, ts(2026, 4, 8, 1))
+    paused = client.v1.subscriptions.retrieve(trial.id)
+    assert paused.status == "paused"
+    assert paused.status_details.paused.to_dict() == {
+        "subscription": {"type": "trial_end_without_payment_method"}, "transitioned_at": ts(2026, 4, 8),
+        "type": "subscription"}
+    assert_shape({**paused.to_dict(), "latest_invoice": paused.latest_invoice})
+    client.v1.payment_methods.attach("pm_card_visa", params={"customer": customer.id})
+    pm = client.v1.customers.payment_methods.list(customer.id).data[0]
+    client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": pm.id}})
+    resumed = client.v1.subscriptions.resume(trial.id)
+    assert resumed.status == "active" and "status_details" not in resumed
+    requested = client.v1.subscriptions.pause(resumed.id)
+    assert requested.status_details.paused.subscription.type == "pause_requested"
+
+
+def test_trial_ending_with_the_anchor_unchanged_prorates_to_the_next_boundary(client: stripe.StripeClient) -> None:
+    """trial_settings[end_behavior][billing_cycle_anchor]=unchanged: the cycle stays anchored on the start, so
+    after a 10-day trial the first invoice bills the 21 remaining days of the month (3100 × 21/31 = 2100)."""
+    prices = setup_catalog(client, {"Pro": 3100})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Pro"]}], "trial_end": ts(2026, 1, 11),
+        "trial_settings": {"end_behavior": {"billing_cycle_anchor": "unchanged"}}})
+    assert subscription.billing_cycle_anchor == ts(2026, 1, 1)
+    assert subscription.trial_settings.end_behavior.billing_cycle_anchor == "unchanged"
+    advance(client, clock, ts(2026, 1, 11, 2))
+    active = client.v1.subscriptions.retrieve(subscription.id)
+    assert (active.status, active["items"].data[0].current_period_end) == ("active", ts(2026, 2, 1))
+    first = client.v1.invoices.retrieve(active.latest_invoice)
+    assert (first.total, first.status) == (2100, "paid")
+    advance(client, clock, ts(2026, 2, 1, 2))
+    assert client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice).total == 3100

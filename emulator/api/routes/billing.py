@@ -44,7 +44,8 @@ def cancel_subscription(ctx: Ctx, params: dict[str, Any], subscription_exposed_i
     return subscriptions.cancel(ctx, subscription_exposed_id, params)
 
 
-@operation("POST", "/v1/subscriptions/<subscription>/resume", supports=("payment_behavior",))
+@operation("POST", "/v1/subscriptions/<subscription>/resume", supports=("payment_behavior", "billing_cycle_anchor",
+                                                                         "proration_behavior", "proration_date"))
 def resume_subscription(ctx: Ctx, params: dict[str, Any], subscription: str) -> dict[str, Any]:
     return subscriptions.resume(ctx, subscription, params)
 
