@@ -18,7 +18,7 @@ from emulator.context import Ctx
 from emulator.errors import StripeError
 from emulator.portal import i18n
 from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, invoices, portal_billing,
-                                portal_cancellations, portal_flows, portal_updates, public_details)
+                                portal_cancellations, portal_flows, portal_updates, public_details, tax_ids)
 from emulator.store import Store
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
@@ -81,7 +81,7 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
                            theme=branding.theme(ctx, business), session_account=ctx.account_id,
                            csrf_token=sessions.csrf_token(ctx, session["id"]),
                            money=lang.money, date=lang.date, interval=lang.interval, t=lang.t, hook=i18n.hook,
-                           coupon_terms=lang.coupon_terms,
+                           coupon_terms=lang.coupon_terms, tax_id_label=tax_ids.label,
                            hook_link=i18n.hook_link,
                            html_lang=lang.html_lang, **values)
     return Response(body, status=status, mimetype="text/html")

@@ -22,6 +22,15 @@ from emulator.resources import common
 
 OBJECT = "tax_id"
 _CH_UID = r"CHE-?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}"
+# How Stripe's forms name the tax ID types whose label is not just the code in capitals ("EU VAT").
+LABELS = {"ca_gst_hst": "CA GST/HST", "ca_pst_bc": "CA PST-BC", "ca_pst_mb": "CA PST-MB", "ca_pst_sk": "CA PST-SK"}
+
+
+def label(kind: str) -> str:
+    """The tax ID type as customers read it: `eu_vat` → "EU VAT", `ca_gst_hst` → "CA GST/HST"."""
+    return LABELS.get(kind) or kind.upper().replace("_", " ")
+
+
 FORMATS: dict[str, str] = {
     "ae_trn": r"^[0-9]{15}$",
     "au_abn": r"^[0-9]{11}$",

@@ -271,6 +271,9 @@ def test_billing_details_and_tax_ids_are_saved(client: stripe.StripeClient, page
     page.get_by_test_id("tax-id-add").click()
     assert text(page, "portal-message") == "Tax ID DE123456789 was added."
     assert text(page, "tax-id-value") == "DE123456789"
+    assert (text(page, "tax-id-type"), page.get_by_test_id("tax-id-type").get_attribute("data-type")) == \
+        ("EU VAT", "eu_vat")
+    assert page.locator("[data-testid=tax-id-input-type] option[value=ca_gst_hst]").inner_text() == "CA GST/HST"
     tax_ids = client.v1.customers.tax_ids.list(customer).data
     assert_shape(tax_ids[0].to_dict())
     assert [(t.type, t.value, t.verification.status) for t in tax_ids] == [("eu_vat", "DE123456789", "verified")]
