@@ -242,6 +242,10 @@ def test_shorter_interval_is_scheduled_and_an_unmatched_change_applies_now(clien
     # Yearly -> monthly: a shorter interval waits for the end of the year.
     choose(page, monthly)
     assert text(page, "confirm-effective-date") == "January 1, 2027"
+    # One product on both sides: the notice tells the plans apart by price and interval.
+    assert text(page, "confirm-scheduled-notice") == (
+        "Your plan will change to Team · $30.00 per month (qty 2) on January 1, 2027. "
+        "You keep Team · $300.00 per year (qty 2) until then.")
     assert text(page, "confirm-next-invoice-amount") == "$30.00"
     page.get_by_test_id("confirm-submit").click()
     assert text(page, "pending-plan") == "Team" and text(page, "pending-date") == "January 1, 2027"
