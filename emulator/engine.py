@@ -212,6 +212,7 @@ def _register_handlers() -> None:
         "subscription.resume_collection": subscriptions.resume_collection,
         "schedule.start": subscription_schedules.start_due,
         "schedule.phase": subscription_schedules.advance_phase,
+        "schedule.expiring": subscription_schedules.expiring,
         "invoice.overdue": invoices.overdue,
     }
     for kind, fn in simple.items():

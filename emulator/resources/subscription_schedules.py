@@ -29,13 +29,14 @@ _PHASE_PARAMS = ("items.price", "items.plan", "items.quantity", "items.metadata"
                  "default_payment_method", "collection_method", "description", "billing_cycle_anchor", "discounts",
                  "currency", "default_tax_rates", "invoice_settings.days_until_due", "add_invoice_items.price",
                  "add_invoice_items.price_data", "add_invoice_items.quantity", "add_invoice_items.metadata")
-_DEFAULT_SETTINGS = ("default_settings.collection_method", "default_settings.default_payment_method",
+_DEFAULT_SETTINGS = ("default_settings.billing_cycle_anchor", "default_settings.collection_method", "default_settings.default_payment_method",
                      "default_settings.description", "default_settings.invoice_settings.days_until_due")
-CREATE_PARAMS = ("customer", "end_behavior", "from_subscription", "metadata", "start_date",
+CREATE_PARAMS = ("billing_mode", "customer", "end_behavior", "from_subscription", "metadata", "start_date",
                  *(f"phases.{name}" for name in _PHASE_PARAMS), *_DEFAULT_SETTINGS)
 UPDATE_PARAMS = ("end_behavior", "metadata", "proration_behavior", "phases.start_date",
                  *(f"phases.{name}" for name in _PHASE_PARAMS), *_DEFAULT_SETTINGS)
 LIVE = ("not_started", "active")
+EXPIRING_NOTICE = 7 * 86400
 # Subscription parameters whose direct edit Stripe records in the schedule by splitting the current phase.
 PHASE_FIELDS = ("items", "discounts", "trial_end", "default_tax_rates")
 
@@ -214,13 +215,16 @@ def _phases(ctx: Ctx, specs: list[dict[str, Any]], start: int, end_behavior: str
     return result
 
 
-def _base(ctx: Ctx, customer: dict[str, Any], params: dict[str, Any], now: int) -> dict[str, Any]:
+def _base(ctx: Ctx, customer: dict[str, Any], params: dict[str, Any], now: int,
+          billing_mode: dict[str, Any] | None = None) -> dict[str, Any]:
     defaults = params.get("default_settings") or {}
+    if billing_mode is None:
+        billing_mode = _billing_mode(params.get("billing_mode"), now)
     return {
         "id": ids.new_id("sub_sched"),
         "object": OBJECT,
         "application": None,
-        "billing_mode": {"flexible": {"proration_discounts": "included"}, "type": "flexible", "updated_at": now},
+        "billing_mode": billing_mode,
         "canceled_at": None,
         "completed_at": None,
         "created": now,
@@ -230,7 +234,7 @@ def _base(ctx: Ctx, customer: dict[str, Any], params: dict[str, Any], now: int) 
         "default_settings": {
             "application_fee_percent": None,
             "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
-            "billing_cycle_anchor": "automatic", "billing_thresholds": None,
+            "billing_cycle_anchor": defaults.get("billing_cycle_anchor", "automatic"), "billing_thresholds": None,
             "collection_method": defaults.get("collection_method"),
             "default_payment_method": defaults.get("default_payment_method"),
             "description": defaults.get("description"), "invoice_settings": {
@@ -249,6 +253,18 @@ def _base(ctx: Ctx, customer: dict[str, Any], params: dict[str, Any], now: int) 
         "subscription": None,
         "test_clock": customer.get("test_clock"),
     }
+
+
+def _billing_mode(value: Any, now: int) -> dict[str, Any]:
+    """`billing_mode` (flexible by default, as for subscriptions); the subscription the schedule creates gets
+    the same mode."""
+    mode = (value or {}).get("type", "flexible")
+    proration_discounts = ((value or {}).get("flexible") or {}).get("proration_discounts")
+    if proration_discounts and mode != "flexible":
+        raise InvalidRequestError("billing_mode[flexible] can only be set with billing_mode[type]=flexible.",
+                                  param="billing_mode[flexible]")
+    return {"flexible": {"proration_discounts": proration_discounts or "included"} if mode == "flexible" else None,
+            "type": mode, "updated_at": now}
 
 
 def mark_origin(ctx: Ctx, schedule_id: str, origin: str) -> None:
@@ -287,10 +303,15 @@ def _create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         start = now
     schedule = _base(ctx, customer, params, now)
     schedule["phases"] = _phases(ctx, params.get("phases") or [], start, schedule["end_behavior"])
-    common.create(ctx, schedule, customer=customer["id"])
     if start <= now:
-        return _start(ctx, schedule["id"])
+        # Starting at once: one `created` event showing the schedule active with its subscription.
+        common.create(ctx, schedule, customer=customer["id"], event="")
+        started = _start(ctx, schedule["id"], announce=False)
+        events.emit(ctx, "subscription_schedule.created", started)
+        return started
+    common.create(ctx, schedule, customer=customer["id"])
     timers.schedule(ctx, "schedule.start", schedule["id"], start, test_clock=schedule["test_clock"])
+    _plan_next(ctx, schedule)
     return schedule
 
 
@@ -305,7 +326,7 @@ def _from_subscription(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                                   param="from_subscription")
     customer = common.require(ctx, "customer", subscription["customer"])
     now = ctx.now()
-    schedule = _base(ctx, customer, params, now)
+    schedule = _base(ctx, customer, params, now, billing_mode=subscription["billing_mode"])
     start, end = subscriptions.current_period(subscription)
     phase = _phase(ctx, {"items": [{"price": item["price"]["id"], **quantity_of(item)}
                                    for item in subscription["items"]["data"]], "end_date": end}, start, 0)
@@ -352,17 +373,22 @@ def _discount_params(phase: dict[str, Any]) -> list[dict[str, str]]:
     return [{key: value for key, value in spec.items() if value} for spec in phase["discounts"]]
 
 
-def _start(ctx: Ctx, schedule_id: str) -> dict[str, Any]:
+def _start(ctx: Ctx, schedule_id: str, *, announce: bool = True) -> dict[str, Any]:
     """The first phase begins: the schedule creates its subscription (its first invoice carries the phase's
-    add_invoice_items and discounts; a trial phase makes it a $0 trial invoice)."""
+    add_invoice_items and discounts; a trial phase makes it a $0 trial invoice). A first phase that started
+    in the past backdates the subscription to its start, billing the time since."""
     before = require(ctx, schedule_id)
     phase = before["phases"][0]
     settings = _settings(before, phase)
     trial_end = _phase_trial_end(phase)
     ctx.memo["schedule_applying"] = True
+    ctx.memo["schedule_creating"] = schedule_id
     try:
         created = subscriptions.create(ctx, {
             "customer": before["customer"],
+            "billing_mode": {key: value for key, value in before["billing_mode"].items()
+                             if key != "updated_at" and value is not None},
+            **({"backdate_start_date": phase["start_date"]} if phase["start_date"] < ctx.now() else {}),
             "items": [{"price": item["price"], **quantity_of(item), "metadata": item["metadata"]}
                       for item in phase["items"]],
             "metadata": {key: value for key, value in phase["metadata"].items() if value},
@@ -381,29 +407,54 @@ def _start(ctx: Ctx, schedule_id: str) -> dict[str, Any]:
         })
     finally:
         ctx.memo.pop("schedule_applying", None)
+        ctx.memo.pop("schedule_creating", None)
     schedule = {**before, "status": "active", "subscription": created["id"],
                 "current_phase": {"end_date": phase["end_date"], "start_date": phase["start_date"]}}
     ctx.store.update(ctx.account_id, schedule, owner=created["id"])
-    events.emit(ctx, "subscription_schedule.updated", schedule,
-                previous_attributes=events.previous_attributes(before, schedule))
+    if announce:
+        events.emit(ctx, "subscription_schedule.updated", schedule,
+                    previous_attributes=events.previous_attributes(before, schedule))
     _attach(ctx, created["id"], schedule_id)
     _plan_next(ctx, schedule)
     return require(ctx, schedule_id)
 
 
 def _plan_next(ctx: Ctx, schedule: dict[str, Any]) -> None:
-    timers.cancel_kinds(ctx, ("schedule.phase",), schedule["id"])
+    """Plan the next phase change and the `expiring` notice; keep the subscription's `cancel_at` in step with
+    a cancel-at-end schedule: set while its final phase runs, removed when the schedule no longer ends there
+    (another phase appended, or `end_behavior` changed to release)."""
+    timers.cancel_kinds(ctx, ("schedule.phase", "schedule.expiring"), schedule["id"])
     current = schedule.get("current_phase")
+    last = schedule["phases"][-1] if schedule["phases"] else None
+    if schedule["status"] in LIVE and last is not None and last["end_date"] - EXPIRING_NOTICE > ctx.now():
+        timers.schedule(ctx, "schedule.expiring", schedule["id"], last["end_date"] - EXPIRING_NOTICE,
+                        test_clock=schedule["test_clock"])
     if schedule["status"] == "active" and current:
         timers.schedule(ctx, "schedule.phase", schedule["id"], current["end_date"],
                         test_clock=schedule["test_clock"], replace=False)
-        last = schedule["phases"][-1]
+        before = subscriptions.require(ctx, schedule["subscription"])
         if schedule["end_behavior"] == "cancel" and current["start_date"] == last["start_date"]:
             # Entering the final phase of a cancel-at-end schedule sets the subscription's cancel_at.
-            before = subscriptions.require(ctx, schedule["subscription"])
             if before.get("cancel_at") != last["end_date"]:
                 subscriptions.save(ctx, before, {**subscriptions._copy(before), "cancel_at": last["end_date"],
                                                  "canceled_at": ctx.now()})
+                common.set_mark(ctx, schedule["id"], "cancel_at", str(last["end_date"]))
+            return
+        set_by_schedule = common.mark_of(ctx, schedule["id"], "cancel_at")
+        if set_by_schedule is not None:
+            common.clear_mark(ctx, schedule["id"], "cancel_at")
+            if before.get("cancel_at") == int(set_by_schedule):
+                subscriptions.save(ctx, before, {**subscriptions._copy(before), "cancel_at": None,
+                                                 "canceled_at": None})
+                subscriptions._schedule_period_end(ctx, subscriptions.require(ctx, before["id"]))
+
+
+def expiring(ctx: Ctx, schedule_id: str) -> None:
+    """Seven days before a schedule ends (subscription_schedule.expiring)."""
+    schedule = ctx.store.get(ctx.account_id, schedule_id, OBJECT)
+    if schedule is not None and schedule["status"] in LIVE and \
+            schedule["phases"][-1]["end_date"] - EXPIRING_NOTICE <= ctx.now():
+        events.emit(ctx, "subscription_schedule.expiring", schedule)
 
 
 def advance_phase(ctx: Ctx, schedule_id: str) -> None:
@@ -427,10 +478,10 @@ def advance_phase(ctx: Ctx, schedule_id: str) -> None:
             finally:
                 ctx.memo.pop("schedule_applying", None)
         done = {**schedule, "status": "completed", "completed_at": now, "current_phase": None}
-        common.save(ctx, schedule, done, event="subscription_schedule.completed")
+        _end(ctx, schedule, done, "subscription_schedule.completed")
         return
     if gone:
-        _canceled_with_subscription(ctx, schedule)
+        _canceled_with_subscription(ctx, schedule, subscription)
         return
     if following:
         phase = following[0]
@@ -442,10 +493,21 @@ def advance_phase(ctx: Ctx, schedule_id: str) -> None:
     _release(ctx, schedule, preserve_cancel_date=True, at=now)
 
 
-def _canceled_with_subscription(ctx: Ctx, schedule: dict[str, Any]) -> None:
+def _canceled_with_subscription(ctx: Ctx, schedule: dict[str, Any], subscription: dict[str, Any] | None) -> None:
+    """The subscription ended under the schedule: `canceled`, announced as `subscription_schedule.aborted`
+    when dunning canceled it (delinquency), else `subscription_schedule.canceled`."""
     timers.cancel(ctx, None, schedule["id"])
     done = {**schedule, "status": "canceled", "canceled_at": ctx.now(), "current_phase": None}
-    common.save(ctx, schedule, done, event="subscription_schedule.canceled")
+    delinquent = ((subscription or {}).get("cancellation_details") or {}).get("reason") == "payment_failed"
+    _end(ctx, schedule, done, "subscription_schedule.aborted" if delinquent else "subscription_schedule.canceled")
+
+
+def _end(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], event: str) -> dict[str, Any]:
+    """Store a schedule that ended (completed, released, canceled) and announce it: these events carry no
+    previous_attributes (Stripe sends those on `*.updated` only)."""
+    common.save(ctx, before, after, event="")
+    events.emit(ctx, event, after)
+    return after
 
 
 def _subscription_canceled(ctx: Ctx, subscription: dict[str, Any]) -> None:
@@ -459,35 +521,50 @@ def _subscription_canceled(ctx: Ctx, subscription: dict[str, Any]) -> None:
     if schedule["end_behavior"] == "cancel" and ctx.now() >= schedule["phases"][-1]["end_date"]:
         advance_phase(ctx, schedule["id"])
     else:
-        _canceled_with_subscription(ctx, schedule)
+        _canceled_with_subscription(ctx, schedule, subscription)
 
 
-def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any]) -> None:
+def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any], *,
+                 edited: tuple[dict[str, Any], dict[str, Any]] | None = None,
+                 proration_behavior: str | None = None) -> None:
     """Rewrite the subscription to a phase: items and quantities (prorated per the phase's
     proration_behavior), metadata merged, discounts replaced by the phase's (none if it has none), trial,
     default tax rates and collection settings; then the phase's add_invoice_items wait for the next invoice
-    (the renewal at the same moment when the phase starts at a period end)."""
+    (the renewal at the same moment when the phase starts at a period end).
+
+    `edited` = (the schedule before an update, its current phase then): an update that resends the current
+    phase changes only what differs from it, with the request's `proration_behavior` (a phase's settings,
+    its coupons and its `billing_cycle_anchor=phase_start` take effect when the phase is entered)."""
     subscription = subscriptions.require(ctx, schedule["subscription"])
     now = ctx.now()
+
+    def changed(*keys: str) -> bool:
+        return edited is None or any(edited[1].get(key) != phase.get(key) for key in keys)
+
     current = {item["price"]["id"]: item for item in subscription["items"]["data"]}
     wanted = {item["price"]: item for item in phase["items"]}
     specs: list[dict[str, Any]] = []
-    for price_id, item in current.items():
+    for price_id, item in current.items() if changed("items") else ():
         if price_id in wanted:
             if wanted[price_id].get("quantity") != item.get("quantity"):
                 specs.append({"id": item["id"], **quantity_of(wanted[price_id])})
         else:
             specs.append({"id": item["id"], "deleted": True})
-    for price_id, item in wanted.items():
+    for price_id, item in wanted.items() if changed("items") else ():
         if price_id not in current:
             specs.append({"price": price_id, **quantity_of(item), "metadata": item["metadata"]})
-    update: dict[str, Any] = {"proration_behavior": phase["proration_behavior"]}
+    update: dict[str, Any] = {"proration_behavior": proration_behavior or phase["proration_behavior"]}
     if specs:
         # Deletions last so the subscription never has zero items in between.
         update["items"] = sorted(specs, key=lambda spec: bool(spec.get("deleted")))
-    if common.apply_metadata(subscription["metadata"], phase["metadata"]) != subscription["metadata"]:
+    if changed("metadata") and \
+            common.apply_metadata(subscription["metadata"], phase["metadata"]) != subscription["metadata"]:
         update["metadata"] = phase["metadata"]
     settings = _settings(schedule, phase)
+    if edited is not None:
+        # Only the settings the update changed (the phase's own, or the defaults it falls back on).
+        unchanged = _settings(edited[0], edited[1])
+        settings = {key: value if value != unchanged[key] else subscription[key] for key, value in settings.items()}
     if settings["default_payment_method"] and settings["default_payment_method"] != \
             subscription["default_payment_method"]:
         update["default_payment_method"] = settings["default_payment_method"]
@@ -498,16 +575,18 @@ def _apply_phase(ctx: Ctx, schedule: dict[str, Any], phase: dict[str, Any]) -> N
     if settings["description"] and settings["description"] != subscription["description"]:
         update["description"] = settings["description"]
     wanted_discounts = _discount_params(phase)
-    if wanted_discounts != [{"discount": d} for d in subscription["discounts"]]:
+    if changed("discounts") and wanted_discounts != [{"discount": d} for d in subscription["discounts"]]:
         update["discounts"] = wanted_discounts or ""
     wanted_rates = [rate["id"] for rate in phase["default_tax_rates"]]
-    if wanted_rates != [rate["id"] for rate in subscription.get("default_tax_rates") or []]:
+    if changed("default_tax_rates") and \
+            wanted_rates != [rate["id"] for rate in subscription.get("default_tax_rates") or []]:
         update["default_tax_rates"] = wanted_rates or ""
     trial_end = _phase_trial_end(phase)
-    if trial_end is not None and trial_end > now and (subscription["status"] != "trialing" or
-                                                      subscription["trial_end"] != trial_end):
+    if changed("trial", "trial_end") and trial_end is not None and trial_end > now and (
+            subscription["status"] != "trialing" or subscription["trial_end"] != trial_end):
         update["trial_end"] = trial_end
-    if phase.get("billing_cycle_anchor") == "phase_start":
+    anchor = phase.get("billing_cycle_anchor") or schedule["default_settings"].get("billing_cycle_anchor")
+    if edited is None and anchor == "phase_start":
         update["billing_cycle_anchor"] = {"type": "now"}
     if len(update) > 1:
         ctx.memo["schedule_applying"] = True
@@ -558,7 +637,7 @@ def _release(ctx: Ctx, schedule: dict[str, Any], *, preserve_cancel_date: bool, 
     timers.cancel(ctx, None, schedule["id"])
     released = {**schedule, "status": "released", "released_at": at, "released_subscription": subscription_id,
                 "subscription": None, "current_phase": None}
-    common.save(ctx, schedule, released, event="subscription_schedule.released")
+    _end(ctx, schedule, released, "subscription_schedule.released")
     if subscription_id:
         before = subscriptions.require(ctx, subscription_id)
         after = {**subscriptions._copy(before), "schedule": None}
@@ -580,7 +659,8 @@ def release(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any
 
 
 def cancel(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """`POST .../cancel`: the schedule and its subscription are canceled now."""
+    """`POST .../cancel`: the schedule and its subscription are canceled now; `prorate` (credit the unused
+    time) and `invoice_now` (a final invoice of what is pending) both default to true."""
     schedule = require(ctx, schedule_id)
     ctx = ctx.on_clock(schedule["test_clock"])
     if schedule["status"] not in LIVE:
@@ -591,12 +671,12 @@ def cancel(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any]
         if subscription["status"] not in ("canceled", "incomplete_expired"):
             ctx.memo["schedule_applying"] = True
             try:
-                subscriptions.cancel(ctx, subscription["id"], {k: params[k] for k in ("invoice_now", "prorate")
-                                                               if k in params})
+                subscriptions.cancel(ctx, subscription["id"], {"invoice_now": params.get("invoice_now", True),
+                                                               "prorate": params.get("prorate", True)})
             finally:
                 ctx.memo.pop("schedule_applying", None)
     canceled = {**schedule, "status": "canceled", "canceled_at": ctx.now(), "current_phase": None}
-    return common.save(ctx, schedule, canceled, event="subscription_schedule.canceled")
+    return _end(ctx, schedule, canceled, "subscription_schedule.canceled")
 
 
 def _resent_past_phases(past: list[dict[str, Any]], specs: list[dict[str, Any]]) -> int:
@@ -624,7 +704,7 @@ def _resent_past_phases(past: list[dict[str, Any]], specs: list[dict[str, Any]])
 
 def _default_settings(current: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
     result = orjson.loads(orjson.dumps(current))
-    for key in ("collection_method", "default_payment_method", "description"):
+    for key in ("billing_cycle_anchor", "collection_method", "default_payment_method", "description"):
         if key in value:
             result[key] = common.or_none(value[key])
     if "days_until_due" in (value.get("invoice_settings") or {}):
@@ -673,11 +753,11 @@ def update(ctx: Ctx, schedule_id: str, params: dict[str, Any]) -> dict[str, Any]
             schedule["current_phase"] = {"end_date": new_phases[0]["end_date"],
                                          "start_date": new_phases[0]["start_date"]}
             old = next((phase for phase in before["phases"] if phase["start_date"] == current["start_date"]), None)
-            phase = {**new_phases[0], "proration_behavior": params.get("proration_behavior",
-                                                                       new_phases[0]["proration_behavior"])}
+            phase = dict(new_phases[0])
             if old is not None and old["add_invoice_items"] == phase["add_invoice_items"]:
                 phase["add_invoice_items"] = []  # already added when the phase began
-            _apply_phase(ctx, schedule, phase)
+            _apply_phase(ctx, schedule, phase, edited=(before, old) if old is not None else None,
+                         proration_behavior=params.get("proration_behavior", "create_prorations"))
         elif before["status"] == "not_started":
             timers.schedule(ctx, "schedule.start", schedule_id, new_phases[0]["start_date"],
                             test_clock=before["test_clock"])

@@ -389,7 +389,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "pending_invoice_item_interval": None,
         "pending_setup_intent": None,
         "pending_update": None,
-        "schedule": None,
+        "schedule": ctx.memo.get("schedule_creating"),  # set when a schedule creates its subscription
         "start_date": start,
         "status": "trialing" if trial_end is not None else "incomplete",
         "test_clock": customer.get("test_clock"),

@@ -490,3 +490,157 @@ def test_a_scheduled_start_with_a_failing_card_goes_past_due_and_retries(client:
     assert subscription.status == "past_due"
     assert (invoice.status, invoice.attempt_count) == ("open", 1)
     assert invoice.next_payment_attempt == ts(2026, 3, 1, 1) + 3 * 86400
+
+
+def _two_phases(price_a: str, price_b: str, start: int, end: int, **first: object) -> list[dict[str, object]]:
+    return [{"items": [{"price": price_a}], "start_date": start, "end_date": end, **first},
+            {"items": [{"price": price_b}], "duration": {"interval": "month"}}]
+
+
+def test_resending_the_current_phase_changes_nothing(client: stripe.StripeClient) -> None:
+    """Stripe asks updates to resend the current phase; resent unchanged, its anchor (phase_start), coupon and
+    metadata are not applied again: no new period, no new discount, direct metadata edits kept."""
+    prices = setup_catalog(client, {"Ten": 1000, "Twenty": 2000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    coupon = client.v1.coupons.create(params={"percent_off": 50, "duration": "repeating", "duration_in_months": 3})
+    phase = {"items": [{"price": prices["Ten"]}], "billing_cycle_anchor": "phase_start",
+             "discounts": [{"coupon": coupon.id}], "metadata": {"note": "initial"}, "proration_behavior": "none"}
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{**phase, "duration": {"interval": "month", "interval_count": 6}}]})
+    subscription_id = schedule.subscription
+    advance(client, clock, ts(2026, 6, 13))
+    client.v1.subscriptions.update(subscription_id, params={"metadata": {"note": "edited"}})
+    before = client.v1.subscriptions.retrieve(subscription_id)
+    client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+        {**phase, "start_date": ts(2026, 6, 1), "end_date": ts(2026, 12, 1)},
+        {"items": [{"price": prices["Twenty"]}], "duration": {"interval": "month"}}]})
+    after = client.v1.subscriptions.retrieve(subscription_id)
+    assert (after.billing_cycle_anchor, after.latest_invoice, after.discounts) == \
+        (before.billing_cycle_anchor, before.latest_invoice, before.discounts)
+    assert after.metadata.to_dict() == {"note": "edited"}
+    assert client.v1.events.list(params={"type": "customer.discount.created"}).data[0].created == ts(2026, 6, 1)
+    totals = []
+    for month in range(7, 11):
+        advance(client, clock, ts(2026, month, 1, 2))
+        totals.append(client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription_id).latest_invoice
+                                                  ).total)
+    assert totals == [500, 500, 1000, 1000]  # three discounted months in all (June's first invoice was one)
+
+
+def test_an_update_to_the_current_phase_prorates_by_default(client: stripe.StripeClient) -> None:
+    """The request's proration_behavior (create_prorations by default) governs a change to the current phase,
+    not the phase's own proration_behavior (which applies when a phase is entered)."""
+    prices = setup_catalog(client, {"Ten": 1000, "Thirty": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Ten"]}], "proration_behavior": "none",
+                    "duration": {"interval": "month", "interval_count": 3}}]})
+    advance(client, clock, ts(2026, 6, 16))
+    client.v1.subscription_schedules.update(schedule.id, params={"phases": [
+        {"items": [{"price": prices["Thirty"]}], "proration_behavior": "none", "start_date": ts(2026, 6, 1),
+         "end_date": ts(2026, 9, 1)}]})
+    pending = client.v1.invoice_items.list(params={"customer": customer, "pending": True}).data
+    assert sorted(i.amount for i in pending) == [-500, 1500]
+
+
+def test_cancel_at_follows_the_schedule_end(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now", "end_behavior": "cancel",
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month", "interval_count": 2}}]})
+    assert client.v1.subscriptions.retrieve(schedule.subscription).cancel_at == ts(2026, 8, 1)
+    extended = client.v1.subscription_schedules.update(schedule.id, params={"phases": _two_phases(
+        prices["Pro"], prices["Pro"], ts(2026, 6, 1), ts(2026, 8, 1))})
+    assert extended.phases[-1].end_date == ts(2026, 9, 1)
+    assert client.v1.subscriptions.retrieve(schedule.subscription).cancel_at is None
+    released_at_end = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now", "end_behavior": "cancel",
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month"}}]})
+    client.v1.subscription_schedules.update(released_at_end.id, params={"end_behavior": "release"})
+    assert client.v1.subscriptions.retrieve(released_at_end.subscription).cancel_at is None
+    advance(client, clock, ts(2026, 7, 1, 2))
+    assert client.v1.subscription_schedules.retrieve(released_at_end.id).status == "released"
+    assert client.v1.subscriptions.retrieve(released_at_end.subscription).status == "active"
+
+
+def test_cancel_prorates_and_invoices_by_default(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now", "phases": [{"items": [{"price": prices["Pro"]}]}]})
+    advance(client, clock, ts(2026, 6, 16))
+    canceled = client.v1.subscription_schedules.cancel(schedule.id)
+    assert canceled.status == "canceled"
+    ended = client.v1.subscriptions.retrieve(schedule.subscription)
+    final = client.v1.invoices.retrieve(ended.latest_invoice)
+    assert (ended.status, final.total, final.billing_reason) == ("canceled", -1500, "subscription_update")
+    event = client.v1.events.list(params={"type": "subscription_schedule.canceled"}).data[0]
+    assert "previous_attributes" not in event.data
+
+
+def test_a_past_start_date_backdates_the_subscription(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": ts(2026, 5, 22),
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month", "interval_count": 2}}]})
+    subscription = client.v1.subscriptions.retrieve(schedule.subscription)
+    item = subscription["items"].data[0]
+    assert (subscription.start_date, subscription.billing_cycle_anchor) == (ts(2026, 5, 22), ts(2026, 5, 22))
+    assert (item.current_period_start, item.current_period_end) == (ts(2026, 5, 22), ts(2026, 6, 22))
+    assert schedule.phases[0].end_date == ts(2026, 7, 22)
+
+
+def test_schedule_events_creation_expiring_and_aborted(client: stripe.StripeClient) -> None:
+    """Created at once: one `created` event, active with its subscription, which names the schedule from its own
+    `created` event. `expiring` comes 7 days before the end; dunning's cancellation aborts the schedule."""
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    schedule = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month", "interval_count": 3}}]})
+    created = client.v1.events.list(params={"type": "subscription_schedule.created"}).data
+    assert [(e.data.object.status, e.data.object.subscription) for e in created] == \
+        [("active", schedule.subscription)]
+    assert client.v1.events.list(params={"type": "subscription_schedule.updated"}).data == []
+    sub_created = client.v1.events.list(params={"type": "customer.subscription.created"}).data[0]
+    assert sub_created.data.object.schedule == schedule.id
+    advance(client, clock, ts(2026, 7, 25))
+    advance(client, clock, ts(2026, 8, 24))
+    assert client.v1.events.list(params={"type": "subscription_schedule.expiring"}).data == []
+    advance(client, clock, ts(2026, 8, 26))
+    expiring = client.v1.events.list(params={"type": "subscription_schedule.expiring"}).data
+    assert [(e.created, e.data.object.id) for e in expiring] == [(ts(2026, 8, 25), schedule.id)]
+    # A second schedule whose subscription dunning cancels: the schedule is aborted.
+    failing = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Pro"]}], "duration": {"interval": "month", "interval_count": 6}}]})
+    pm = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
+    client.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": pm.id}})
+    for moment in (ts(2026, 9, 26, 2), ts(2026, 10, 20)):
+        advance(client, clock, moment)
+    assert client.v1.subscriptions.retrieve(failing.subscription).status == "canceled"
+    aborted = client.v1.subscription_schedules.retrieve(failing.id)
+    assert aborted.status == "canceled" and aborted.current_phase is None
+    types = [e.type for e in client.v1.events.list(params={"limit": 100}).data
+             if e.type.startswith("subscription_schedule.") and e.data.object.id == failing.id]
+    assert types[0] == "subscription_schedule.aborted" and "subscription_schedule.canceled" not in types
+
+
+def test_billing_mode_and_default_anchor(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 3000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    classic = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now", "billing_mode": {"type": "classic"},
+        "default_settings": {"billing_cycle_anchor": "phase_start"},
+        "phases": [{"items": [{"price": prices["Pro"]}]}]})
+    assert (classic.billing_mode.type, classic.default_settings.billing_cycle_anchor) == ("classic", "phase_start")
+    assert client.v1.subscriptions.retrieve(classic.subscription).billing_mode.type == "classic"
+    assert_shape(classic.to_dict())
+    direct = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                    "billing_mode": {"type": "classic"}})
+    adopted = client.v1.subscription_schedules.create(params={"from_subscription": direct.id})
+    assert adopted.billing_mode.type == "classic"
