@@ -72,7 +72,8 @@ def previous_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[s
 
 # The columns row_to_event reads, pending_webhooks counting deliveries not yet succeeded.
 EVENT_COLUMNS = ("id, type, created, request_id, idempotency_key, object, previous_attributes, "
-                 "(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event = events.id AND d.status = 'pending')")
+                 "(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event = events.id "
+                 "AND d.status != 'succeeded')")
 
 
 def row_to_event(row: tuple[Any, ...], api_version: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ class Delivery:
 
 @dataclass
 class WebhookReceiver:
-    """Serves on a free loopback port; `statuses` are answered in turn (then 200)."""
+    """Serves on a free loopback port; `statuses` are answered in turn (then 200); events of `failing_types`
+    are always answered 500."""
 
     statuses: list[int] = field(default_factory=list)
+    failing_types: set[str] = field(default_factory=set)
     deliveries: list[Delivery] = field(default_factory=list)
     delay_seconds: float = 0.0
 
@@ -33,6 +36,8 @@ class WebhookReceiver:
                 with receiver.lock:
                     receiver.deliveries.append(Delivery(body, dict(self.headers.items()), self.path))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    if receiver.failing_types and json.loads(body).get("type") in receiver.failing_types:
+                        status = 500
                 if receiver.delay_seconds:
                     time.sleep(receiver.delay_seconds)
                 payload = b"ok" if status < 300 else b"receiver says no"

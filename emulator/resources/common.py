@@ -67,8 +67,10 @@ def create(ctx: Ctx, obj: dict[str, Any], *, customer: str | None = None, owner:
 
 
 def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str | None = None,
-         customer: str | None = None, owner: str | None = None, created: int | None = None) -> dict[str, Any]:
-    """Persist `after` and, when anything changed, record `<type>.updated` with previous_attributes."""
+         customer: str | None = None, owner: str | None = None, created: int | None = None,
+         previous_attributes: bool = True) -> dict[str, Any]:
+    """Persist `after` and, when anything changed, record `<type>.updated` (or `event`) with previous_attributes
+    (`previous_attributes=False` for the events Stripe sends without them: deletions, test clock states...)."""
     if customer is not None and before.get("customer") == customer:
         customer = None  # the customer column already holds it (rewriting it would rewrite its index entry)
     data = ctx.store.update(ctx.account_id, after, customer=customer, owner=owner)
@@ -76,8 +78,8 @@ def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str 
         return after
     changed = events.previous_attributes(before, after)
     if changed and event != "":
-        events.emit(ctx, event or f"{after['object']}.updated", after, previous_attributes=changed,
-                    object_bytes=data, created=created)
+        events.emit(ctx, event or f"{after['object']}.updated", after,
+                    previous_attributes=changed if previous_attributes else None, object_bytes=data, created=created)
     return after
 
 

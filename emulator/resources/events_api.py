@@ -1,4 +1,5 @@
-"""`/v1/events`: list (type, types, created filters) and retrieve, rendered in the reader's API version."""
+"""`/v1/events`: list (type, types, created, delivery_success filters) and retrieve, rendered in the reader's
+API version."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from emulator.errors import InvalidRequestError, ResourceMissingError
 from emulator.events import EVENT_COLUMNS, row_to_event
 from emulator.resources.common import CREATED_OPS
 
+MAX_TYPES = 20
 
 
 def retrieve(ctx: Ctx, event_id: str) -> dict[str, Any]:
@@ -26,7 +28,18 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     limit = params.get("limit", 10)
     if not 1 <= limit <= 100:
         raise InvalidRequestError("Invalid limit: must be an integer between 1 and 100", param="limit")
+    if params.get("type") and params.get("types"):
+        raise InvalidRequestError("You may only specify one of these parameters: type, types.", param="types")
+    if len(params.get("types") or ()) > MAX_TYPES:
+        raise InvalidRequestError(f"Invalid array: types may contain at most {MAX_TYPES} event types.",
+                                  param="types")
     clauses, args = ["account = ?"], [ctx.account_id]
+    if "delivery_success" in params:
+        # false: events some endpoint has not received (yet: pending; or never: failed, or stopped because the
+        # endpoint was disabled or deleted); true: the others.
+        undelivered = "EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event = events.id " \
+                      "AND d.status != 'succeeded')"
+        clauses.append(f"NOT {undelivered}" if params["delivery_success"] else undelivered)
     if params.get("type"):
         pattern = params["type"]
         if "*" in pattern:

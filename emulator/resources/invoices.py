@@ -258,12 +258,14 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
                  days_until_due: int | None = None, default_payment_method: str | None = None,
                  description: str | None = None, metadata: dict[str, str] | None = None,
                  auto_advance: bool = True, emit: bool = True, persist: bool = True,
-                 auto_finalize: bool = False) -> dict[str, Any]:
+                 auto_finalize: bool = False, invoice_id: str | None = None) -> dict[str, Any]:
     """A draft invoice for the customer (and subscription): its lines, then pending invoice items, which
     are claimed by this invoice (`invoiceitem.invoice` set). With persist=False nothing is written: the
     invoice is only built (previews such as invoice.upcoming). With auto_finalize it is created with its
-    `automatically_finalizes_at` (an hour later; schedule_auto_finalize plans it), as invoice.created shows."""
-    invoice_id = ids.new_id("in")
+    `automatically_finalizes_at` (an hour later; schedule_auto_finalize plans it), as invoice.created shows.
+    `invoice_id`: an id given out beforehand (a subscription names its new `latest_invoice` in the event of the
+    change that bills it)."""
+    invoice_id = invoice_id or ids.new_id("in")
     now = ctx.now()
     subscription_id = subscription["id"] if subscription else None
     claimed = pending_items(ctx, customer["id"], subscription_id) if include_pending else []
@@ -507,6 +509,9 @@ def overdue(ctx: Ctx, invoice_id: str) -> None:
 PAID_HOOKS: list[Any] = []
 OVERDUE_HOOKS: list[Any] = []
 FAILED_HOOKS: list[Any] = []
+# (ctx, failed invoice) -> when the next automatic attempt will be, or None; set before invoice.payment_failed
+# is recorded so the event shows it.
+RETRY_PLANNERS: list[Any] = []
 ACTION_REQUIRED_HOOKS: list[Any] = []
 VOIDED_HOOKS: list[Any] = []
 # Statuses in which an invoice can still be paid.
@@ -534,6 +539,22 @@ def payment_method_for(ctx: Ctx, invoice: dict[str, Any]) -> str | None:
     return None
 
 
+def _next_attempt(ctx: Ctx, invoice: dict[str, Any]) -> int | None:
+    for planner in RETRY_PLANNERS:
+        moment = planner(ctx, invoice)
+        if moment is not None:
+            return moment
+    return None
+
+
+def _payment_failed(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
+    """invoice.payment_failed (showing `next_payment_attempt`), then the subscription's reaction."""
+    events.emit(ctx, "invoice.payment_failed", invoice)
+    for hook in FAILED_HOOKS:
+        hook(ctx, invoice)
+    return require(ctx, invoice["id"])
+
+
 def attempt_payment(ctx: Ctx, invoice_id: str, *, payment_method: str | None = None, off_session: bool = True
                     ) -> dict[str, Any]:
     """Charge an open invoice: a PaymentIntent confirmed with the payment method Stripe would pick.
@@ -548,11 +569,9 @@ def attempt_payment(ctx: Ctx, invoice_id: str, *, payment_method: str | None = N
     before = invoice
     invoice = {**invoice, "attempt_count": invoice["attempt_count"] + 1, "attempted": True}
     if pm_id is None:
+        invoice["next_payment_attempt"] = _next_attempt(ctx, invoice)
         common.save(ctx, before, invoice, event="")
-        events.emit(ctx, "invoice.payment_failed", invoice)
-        for hook in FAILED_HOOKS:
-            hook(ctx, invoice)
-        return invoice
+        return _payment_failed(ctx, invoice)
     if pm_id.startswith("card_"):
         pm_id = _payment_method_for_source(ctx, pm_id)
     ctx.memo["paying_invoice"] = invoice_id
@@ -571,13 +590,10 @@ def attempt_payment(ctx: Ctx, invoice_id: str, *, payment_method: str | None = N
                 "off_session": off_session, "description": _payment_description(invoice)}, invoice=invoice_id)
     except payment_intents.PaymentFailed as failure:
         intent = payment_intents.require(ctx, failure.extra["payment_intent"]["id"])
+        invoice["next_payment_attempt"] = _next_attempt(ctx, invoice)
         common.save(ctx, before, invoice, event="")
         _record_payment(ctx, invoice, intent, "open")
-        invoice = require(ctx, invoice_id)
-        events.emit(ctx, "invoice.payment_failed", invoice)
-        for hook in FAILED_HOOKS:
-            hook(ctx, invoice)
-        return require(ctx, invoice_id)
+        return _payment_failed(ctx, require(ctx, invoice_id))
     finally:
         ctx.memo.pop("paying_invoice", None)
     common.save(ctx, before, invoice, event="")

@@ -505,9 +505,7 @@ def _canceled_with_subscription(ctx: Ctx, schedule: dict[str, Any], subscription
 def _end(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], event: str) -> dict[str, Any]:
     """Store a schedule that ended (completed, released, canceled) and announce it: these events carry no
     previous_attributes (Stripe sends those on `*.updated` only)."""
-    common.save(ctx, before, after, event="")
-    events.emit(ctx, event, after)
-    return after
+    return common.save(ctx, before, after, event=event, previous_attributes=False)
 
 
 def _subscription_canceled(ctx: Ctx, subscription: dict[str, Any]) -> None:

@@ -210,10 +210,10 @@ def _store_items(ctx: Ctx, subscription: dict[str, Any], previous: dict[str, Any
 
 
 def save(ctx: Ctx, before: dict[str, Any], after: dict[str, Any], *, event: str | None = None) -> dict[str, Any]:
-    """Persist and emit customer.subscription.updated (or `event`) with previous_attributes."""
+    """Persist and emit customer.subscription.updated with previous_attributes (or `event`, without them)."""
     _store_items(ctx, after, before)
     return common.save(ctx, before, after, event=event or "customer.subscription.updated",
-                       customer=after["customer"])
+                       customer=after["customer"], previous_attributes=event is None)
 
 
 # -- creation -----------------------------------------------------------------------------------------------
@@ -730,6 +730,8 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
     customer = common.require(ctx, "customer", subscription["customer"], allow_deleted=True)
     lines = _period_lines(ctx, subscription, after_trial=before["status"] == "trialing") + usage
     _end_period_at_cancel_at(subscription)
+    # customer.subscription.updated names the renewal invoice created right after it.
+    invoice_id = subscription["latest_invoice"] = ids.new_id("in")
     save(ctx, before, subscription)
     pause = subscription.get("pause_collection") or {}
     if pause.get("resumes_at") is not None and pause["resumes_at"] <= now:
@@ -747,10 +749,9 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
                                     collection_method=subscription["collection_method"],
                                     days_until_due=subscription["days_until_due"],
                                     default_payment_method=subscription["default_payment_method"],
-                                    auto_advance=behavior != "keep_as_draft", auto_finalize=auto_finalize)
+                                    auto_advance=behavior != "keep_as_draft", auto_finalize=auto_finalize,
+                                    invoice_id=invoice_id)
     _consume_once_discounts(ctx, subscription)
-    latest = require(ctx, subscription_id)
-    ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
     if behavior in ("mark_uncollectible", "void"):
         invoices.finalize(ctx, invoice["id"], auto_advance=False)
         if invoices.require(ctx, invoice["id"])["status"] == "open":
@@ -1057,26 +1058,40 @@ def _on_invoice_failed(ctx: Ctx, invoice: dict[str, Any]) -> None:
         return  # the update is deferred instead (pending_update); the subscription stays as it was
     if before["status"] in ("active", "trialing"):
         save(ctx, before, {**_copy(before), "status": "past_due"})
-    if invoice["billing_reason"] != "subscription_create" or before["status"] != "incomplete":
-        _plan_retry(ctx, invoice)  # (a failed first payment inside the create call leaves it incomplete instead)
+    if _dunning_applies(ctx, before, invoice):
+        # The retry time was set on the invoice before invoice.payment_failed (retry_at); none left: the
+        # configured final action.
+        if invoice["next_payment_attempt"] is not None:
+            timers.schedule(ctx, "invoice.retry", invoice["id"], invoice["next_payment_attempt"],
+                            test_clock=invoice.get("test_clock"))
+        else:
+            _final_dunning_action(ctx, invoice)
 
 
-def _plan_retry(ctx: Ctx, invoice: dict[str, Any]) -> None:
-    """Dunning: retry after the configured delays (days after the first failed attempt); after the last
-    one the configured final action applies (cancel by default)."""
+def _dunning_applies(ctx: Ctx, subscription: dict[str, Any] | None, invoice: dict[str, Any]) -> bool:
+    """Whether dunning retries this failed invoice: the subscription's latest, not deferred as a pending
+    update, and not the first payment inside the create call (that leaves the subscription incomplete)."""
+    return subscription is not None and not subscription.get("deleted") and \
+        subscription["latest_invoice"] == invoice["id"] and \
+        ctx.memo.get("pending_if_incomplete") != subscription["id"] and \
+        (invoice["billing_reason"] != "subscription_create" or subscription["status"] != "incomplete")
+
+
+def retry_at(ctx: Ctx, invoice: dict[str, Any]) -> int | None:
+    """Dunning: when a failed subscription invoice is tried again, after the configured delays (days after the
+    first failed attempt); None after the last one."""
+    subscription_id = invoices.subscription_of(invoice)
+    subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT) if subscription_id else None
+    if not _dunning_applies(ctx, subscription, invoice):
+        return None
     schedule = [int(d) for d in str(ctx.settings.get("DUNNING_RETRY_DAYS", "3,5,7")).split(",") if d.strip()]
     attempt = invoice["attempt_count"]
-    before = invoices.require(ctx, invoice["id"])
-    if attempt - 1 < len(schedule):
-        delay = schedule[attempt - 1] * 86400
-        at = invoice["status_transitions"]["finalized_at"] + sum(d * 86400 for d in schedule[:attempt - 1]) + delay \
-            if invoice["status_transitions"]["finalized_at"] else ctx.now() + delay
-        at = max(at, ctx.now() + 1)
-        ctx.store.update(ctx.account_id, {**before, "next_payment_attempt": at})
-        timers.schedule(ctx, "invoice.retry", invoice["id"], at, test_clock=invoice.get("test_clock"))
-    else:
-        ctx.store.update(ctx.account_id, {**before, "next_payment_attempt": None})
-        _final_dunning_action(ctx, invoice)
+    if attempt - 1 >= len(schedule):
+        return None
+    delay = schedule[attempt - 1] * 86400
+    finalized_at = invoice["status_transitions"]["finalized_at"]
+    at = finalized_at + sum(d * 86400 for d in schedule[:attempt - 1]) + delay if finalized_at else ctx.now() + delay
+    return max(at, ctx.now() + 1)
 
 
 def _final_dunning_action(ctx: Ctx, invoice: dict[str, Any]) -> None:
@@ -1109,6 +1124,7 @@ def _on_invoice_overdue(ctx: Ctx, invoice: dict[str, Any]) -> None:
 invoices.OVERDUE_HOOKS.append(_on_invoice_overdue)
 invoices.PAID_HOOKS.append(_on_invoice_paid)
 invoices.FAILED_HOOKS.append(_on_invoice_failed)
+invoices.RETRY_PLANNERS.append(retry_at)
 invoices.ACTION_REQUIRED_HOOKS.append(_on_action_required)
 invoices.VOIDED_HOOKS.append(_on_invoice_voided)
 
@@ -1265,9 +1281,13 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         immediate = True
     elif paid_now:
         immediate = True  # Stripe charges at once when a subscription that needed no payment starts paying
-    save(ctx, before, subscription)
+    invoice_id = None
     if behavior == "always_invoice" or immediate:
-        invoice = _invoice_now(ctx, subscription_id, params)
+        # customer.subscription.updated names the invoice this change creates right after it.
+        invoice_id = subscription["latest_invoice"] = ids.new_id("in")
+    save(ctx, before, subscription)
+    if invoice_id is not None:
+        invoice = _invoice_now(ctx, subscription_id, params, invoice_id=invoice_id)
         if invoice["status"] != "paid" and params.get("payment_behavior") == "pending_if_incomplete":
             _defer_as_pending_update(ctx, before, subscription_id, invoice)
     result = require(ctx, subscription_id)
@@ -1747,7 +1767,8 @@ def _reset_anchor(ctx: Ctx, before: dict[str, Any], subscription: dict[str, Any]
     ctx.memo["bill_new_period"] = subscription["id"]
 
 
-def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any], invoice_id: str | None = None
+                 ) -> dict[str, Any]:
     """An immediate invoice (always_invoice, interval change, anchor reset): pending prorations plus, when
     the period restarted, the new period in full; finalized and charged."""
     if params.get("payment_behavior") == "pending_if_incomplete":
@@ -1769,7 +1790,8 @@ def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict
                 description=line_description(ctx, item["price"], item["quantity"]),
                 tax_rates=line_tax_rates(subscription, item)))
     lines += ctx.memo.pop("usage_lines", [])
-    invoice = bill_now(ctx, subscription, customer, lines, off_session=bool(params.get("off_session", True)))
+    invoice = bill_now(ctx, subscription, customer, lines, off_session=bool(params.get("off_session", True)),
+                       invoice_id=invoice_id)
     if invoice["status"] != "paid" and invoice["collection_method"] == "charge_automatically":
         if params.get("payment_behavior") == "error_if_incomplete":
             intent = _latest_intent(ctx, invoice["id"])
@@ -1780,7 +1802,7 @@ def _invoice_now(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict
 
 
 def bill_now(ctx: Ctx, subscription: dict[str, Any], customer: dict[str, Any], lines: list[dict[str, Any]], *,
-             off_session: bool = True) -> dict[str, Any]:
+             off_session: bool = True, invoice_id: str | None = None) -> dict[str, Any]:
     """An invoice outside the renewal cycle (`billing_reason=subscription_update`): `lines` plus the customer's
     pending invoice items, becoming the subscription's `latest_invoice`, finalized at once and, when charged
     automatically, paid with the subscription's payment method."""
@@ -1789,9 +1811,11 @@ def bill_now(ctx: Ctx, subscription: dict[str, Any], customer: dict[str, Any], l
                                     discounts=subscription["discounts"],
                                     collection_method=subscription["collection_method"],
                                     days_until_due=subscription["days_until_due"],
-                                    default_payment_method=subscription["default_payment_method"])
+                                    default_payment_method=subscription["default_payment_method"],
+                                    invoice_id=invoice_id)
     latest = require(ctx, subscription["id"])
-    ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
+    if latest["latest_invoice"] != invoice["id"]:
+        ctx.store.update(ctx.account_id, {**latest, "latest_invoice": invoice["id"]})
     invoice = invoices.finalize(ctx, invoice["id"])
     if invoice["status"] == "open" and subscription["collection_method"] == "charge_automatically":
         invoice = invoices.attempt_payment(ctx, invoice["id"], off_session=off_session)

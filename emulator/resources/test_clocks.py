@@ -110,7 +110,7 @@ def begin_advance(ctx: Ctx, clock_id: str, params: dict[str, Any]) -> dict[str, 
             "Cannot advance the test clock more than two intervals of its shortest subscription interval "
             f"at a time (at most to {latest}).", param="frozen_time")
     advancing = {**clock, "status": "advancing", "status_details": {"advancing": {"target_frozen_time": target}}}
-    return common.save(ctx, clock, advancing, event="test_helpers.test_clock.advancing",
+    return common.save(ctx, clock, advancing, event="test_helpers.test_clock.advancing", previous_attributes=False,
                        created=clock["frozen_time"])
 
 
@@ -119,4 +119,5 @@ def complete_advance(ctx: Ctx, clock_id: str) -> dict[str, Any]:
     clock = require(ctx, clock_id)
     target = clock["status_details"]["advancing"]["target_frozen_time"]
     ready = {**clock, "frozen_time": target, "status": "ready", "status_details": {}}
-    return common.save(ctx, clock, ready, event="test_helpers.test_clock.ready", created=target)
+    return common.save(ctx, clock, ready, event="test_helpers.test_clock.ready", created=target,
+                       previous_attributes=False)

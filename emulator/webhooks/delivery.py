@@ -26,10 +26,13 @@ log = logging.getLogger("emulator.webhooks")
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 EXCERPT_BYTES = 2000
 
-_HEAD_OF_LINE = """
+# First attempts go out in the order the events happened, one at a time per endpoint; a delivery waiting for a
+# retry does not hold back the ones after it (Stripe retries each event on its own and does not promise order).
+_DUE = """
     SELECT d.id, d.account, d.event, d.endpoint, d.attempts FROM webhook_deliveries d
     WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND (d.claimed_until IS NULL OR d.claimed_until < ?)
-      AND d.id = (SELECT MIN(x.id) FROM webhook_deliveries x WHERE x.endpoint = d.endpoint AND x.status = 'pending')
+      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries x WHERE x.status = 'pending' AND x.endpoint = d.endpoint
+                      AND x.id < d.id AND x.attempts = 0)
 """
 
 
@@ -49,7 +52,7 @@ class Deliverer:
         attempted = 0
         while True:
             now = clock.wall_now_float()
-            sql = _HEAD_OF_LINE + (" AND d.account = ?" if account else "") + " ORDER BY d.id"
+            sql = _DUE + (" AND d.account = ?" if account else "") + " ORDER BY d.id"
             args: tuple[Any, ...] = (now, now, account) if account else (now, now)
             rows = self.store.execute(sql, args).fetchall()
             progressed = False
@@ -85,7 +88,8 @@ class Deliverer:
         endpoint = store.get(account_id, endpoint_id, "webhook_endpoint")
         secret_row = store.execute("SELECT secret FROM webhook_secrets WHERE account = ? AND endpoint = ?",
                                    (account_id, endpoint_id)).fetchone()
-        if endpoint is None or endpoint.get("deleted") or secret_row is None:
+        if endpoint is None or endpoint.get("deleted") or endpoint.get("status") == "disabled" or secret_row is None:
+            # A deleted or disabled endpoint gets no further attempts.
             store.execute("UPDATE webhook_deliveries SET status = 'canceled', claimed_until = NULL WHERE id = ?",
                           (delivery_id,))
             return

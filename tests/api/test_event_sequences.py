@@ -68,3 +68,34 @@ def test_payment_failure_and_trial_sequences(client: stripe.StripeClient) -> Non
     advance(client, clock, ts(2026, 1, 9, 3))
     # The voided invoice's PaymentIntent is canceled (cancellation_reason void_invoice).
     assert failed.new() == ["customer.subscription.updated", "invoice.voided", "payment_intent.canceled"]
+
+
+def test_events_show_the_invoice_a_change_creates_and_the_next_retry(client: stripe.StripeClient) -> None:
+    """customer.subscription.updated names the invoice its change (a renewal, an always_invoice upgrade) creates,
+    with the previous one in previous_attributes; invoice.payment_failed shows when dunning tries again
+    (null after the last attempt)."""
+    prices = setup_catalog(client, {"A": 1000, "B": 2000})
+    clock, customer = clock_customer(client, ts(2026, 1, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["A"]}]})
+    first = subscription.latest_invoice
+    upgraded = client.v1.subscriptions.update(subscription.id, params={
+        "items": [{"id": subscription["items"].data[0].id, "price": prices["B"]}],
+        "proration_behavior": "always_invoice"})
+    updated = client.v1.events.list(params={"type": "customer.subscription.updated"}).data[0]
+    assert updated.data.object.latest_invoice == upgraded.latest_invoice != first
+    assert updated.data.previous_attributes.latest_invoice == first
+    pm = client.v1.payment_methods.attach("pm_card_chargeCustomerFail", params={"customer": customer})
+    client.v1.customers.update(customer, params={"invoice_settings": {"default_payment_method": pm.id}})
+    advance(client, clock, ts(2026, 2, 1, 2))
+    renewal = client.v1.subscriptions.retrieve(subscription.id).latest_invoice
+    renewed = [e for e in client.v1.events.list(params={"type": "customer.subscription.updated"}).data
+               if "items" in e.data.previous_attributes][0]
+    assert (renewed.data.object.latest_invoice, renewed.data.previous_attributes.latest_invoice) == \
+        (renewal, upgraded.latest_invoice)
+    finalized = ts(2026, 2, 1, 1)
+    expected = [finalized + 3 * 86400, finalized + 8 * 86400, finalized + 15 * 86400, None]
+    for moment in (ts(2026, 2, 5), ts(2026, 2, 10), ts(2026, 2, 17)):
+        advance(client, clock, moment)
+    failures = [e.data.object for e in client.v1.events.list(params={"type": "invoice.payment_failed"}).data]
+    assert [(f.attempt_count, f.next_payment_attempt) for f in reversed(failures)] == \
+        [(count, moment) for count, moment in enumerate(expected, start=1)]

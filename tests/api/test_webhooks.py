@@ -256,3 +256,61 @@ def test_clock_driven_events_are_signed_with_wall_time(client: stripe.StripeClie
     assert events[1].request.id is None
     stamp = int(deliveries[1].headers["Stripe-Signature"].split(",")[0][2:])
     assert abs(stamp - time.time()) < 60
+
+
+def test_a_failing_event_does_not_hold_back_the_others(client: stripe.StripeClient, http: RawHttp) -> None:
+    """Stripe retries each event on its own: while one keeps failing, the endpoint still gets the later ones.
+    The failing one counts in pending_webhooks and `delivery_success=false`; disabling the endpoint stops its
+    retries."""
+    receiver = WebhookReceiver(failing_types={"customer.created"})
+    try:
+        endpoint = make_endpoint(client, receiver.url)
+        customer = client.v1.customers.create()
+        for name in ("a", "b", "c"):
+            client.v1.customers.update(customer.id, params={"name": name})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            updates = [d for d in list(receiver.deliveries) if json.loads(d.body)["type"] == "customer.updated"]
+            if len(updates) == 3:
+                break
+            time.sleep(0.05)
+        assert [json.loads(d.body)["data"]["object"]["name"] for d in updates] == ["a", "b", "c"]
+        created = client.v1.events.list(params={"type": "customer.created", "limit": 1}).data[0]
+        assert created.pending_webhooks == 1
+        undelivered = client.v1.events.list(params={"delivery_success": False}).data
+        assert [e.id for e in undelivered] == [created.id]
+        delivered = client.v1.events.list(params={"delivery_success": True}).data
+        assert created.id not in {e.id for e in delivered} and len(delivered) == 3
+        client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": True})
+        time.sleep(1.0)
+        attempts = len(receiver.deliveries)
+        time.sleep(1.5)
+        assert len(receiver.deliveries) == attempts, "no retries to a disabled endpoint"
+        assert deliveries_log(http, event=created.id)[0]["status"] == "canceled"
+    finally:
+        receiver.stop()
+
+
+def test_event_list_filters_are_checked(client: stripe.StripeClient) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        client.v1.events.list(params={"type": "customer.created", "types": ["customer.updated"]})
+    assert both.value.param == "types"
+    with pytest.raises(stripe.InvalidRequestError) as many:
+        client.v1.events.list(params={"types": [f"customer.t{i}" for i in range(21)]})
+    assert many.value.param == "types"
+
+
+def test_previous_attributes_only_on_updated_events(client: stripe.StripeClient) -> None:
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_780_272_000})
+    client.v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_780_272_000 + 3600})
+    product = client.v1.products.create(params={"name": "P"})
+    price = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 100,
+                                            "recurring": {"interval": "month"}})
+    customer = client.v1.customers.create(params={"payment_method": "pm_card_visa",
+                                                  "invoice_settings": {"default_payment_method": "pm_card_visa"}})
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}]})
+    client.v1.subscriptions.cancel(subscription.id)
+    for event_type in ("customer.subscription.deleted", "test_helpers.test_clock.advancing",
+                       "test_helpers.test_clock.ready"):
+        event = client.v1.events.list(params={"type": event_type, "limit": 1}).data[0]
+        assert "previous_attributes" not in event.data, event_type

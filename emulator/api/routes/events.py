@@ -8,7 +8,7 @@ from emulator.resources import events_api
 
 
 @operation("GET", "/v1/events", supports=("limit", "starting_after", "ending_before", "created", "type",
-                                          "types"))
+                                          "types", "delivery_success"))
 def list_events(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     return events_api.list_(ctx, params)
 
