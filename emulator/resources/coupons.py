@@ -32,6 +32,16 @@ def is_valid(coupon: dict[str, Any], now: int) -> bool:
     return True
 
 
+def amount_off_in(coupon: dict[str, Any], currency: str) -> int | None:
+    """What an `amount_off` coupon takes off in `currency`: its own amount in its currency, else its
+    `currency_options` entry; None when it has neither (Stripe ignores such a coupon on that invoice)."""
+    if coupon.get("amount_off") is None:
+        return None
+    if coupon.get("currency") == currency:
+        return coupon["amount_off"]
+    return ((coupon.get("currency_options") or {}).get(currency) or {}).get("amount_off")
+
+
 def _view(ctx: Ctx, coupon: dict[str, Any]) -> dict[str, Any]:
     return {**coupon, "valid": is_valid(coupon, ctx.now())}
 

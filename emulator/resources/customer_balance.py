@@ -8,6 +8,7 @@ from typing import Any
 
 from emulator import ids
 from emulator.context import Ctx
+from emulator.errors import InvalidRequestError
 from emulator.resources import common
 
 OBJECT = "customer_balance_transaction"
@@ -16,8 +17,12 @@ OBJECT = "customer_balance_transaction"
 def record(ctx: Ctx, customer_id: str, amount: int, *, invoice: str | None = None, kind: str = "adjustment",
            description: str | None = None, metadata: dict[str, str] | None = None,
            currency: str = "usd") -> dict[str, Any]:
-    """Apply `amount` to the customer's balance and keep the transaction (customer.updated follows)."""
+    """Apply `amount` to the customer's balance and keep the transaction (customer.updated follows). The first
+    transaction sets the currency of a customer that had none; the balance stays in that currency."""
     customer = common.require(ctx, "customer", customer_id, param="customer")
+    if customer.get("currency") not in (None, currency):
+        raise InvalidRequestError(f"The customer's balance is in {customer['currency']}; stripe-portal-emulator "
+                                  "keeps one balance currency per customer.", param="currency")
     ending = customer["balance"] + amount
     transaction = {
         "id": ids.new_id("cbtxn"),
@@ -26,7 +31,7 @@ def record(ctx: Ctx, customer_id: str, amount: int, *, invoice: str | None = Non
         "checkout_session": None,
         "created": ctx.now(),
         "credit_note": None,
-        "currency": customer.get("currency") or currency,
+        "currency": currency,
         "customer": customer_id,
         "customer_account": None,
         "description": description,
@@ -37,7 +42,7 @@ def record(ctx: Ctx, customer_id: str, amount: int, *, invoice: str | None = Non
         "type": kind,
     }
     ctx.store.insert(ctx.account_id, transaction, customer=customer_id)
-    common.save(ctx, customer, {**customer, "balance": ending})
+    common.save(ctx, customer, {**customer, "balance": ending, "currency": currency})
     return transaction
 
 

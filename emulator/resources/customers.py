@@ -204,6 +204,16 @@ def delete(ctx: Ctx, customer_id: str) -> dict[str, Any]:
     return common.delete(ctx, customer)
 
 
+def delete_discount(ctx: Ctx, customer_id: str) -> dict[str, Any]:
+    """`DELETE /v1/customers/{id}/discount`. Customer-level discounts cannot be created with this API version
+    (endive has no customer `coupon` or `promotion_code`), so there is never one to remove: Stripe's 404."""
+    customer = common.require(ctx, "customer", customer_id)
+    if customer.get("discount") is None:
+        raise InvalidRequestError(f"No active discount for customer: {customer_id}", code="resource_missing",
+                                  http_status=404)
+    return {**customer["discount"], "deleted": True}
+
+
 # Other resources (subscriptions cancel, payment methods detach) register what a deletion does to them.
 DELETE_HOOKS: list[Any] = []
 

@@ -17,11 +17,18 @@ OBJECT = "discount"
 
 def create(ctx: Ctx, spec: dict[str, Any], *, customer: str, subscription: str | None, param: str,
            start: int | None = None, amount: int | None = None, currency: str | None = None,
-           update: bool = False) -> dict[str, Any]:
-    """A discount from `{coupon}` / `{promotion_code}` / `{discount}` (an existing one, reused). `update`: added
-    by a subscription update, where codes with an amount restriction are refused."""
+           update: bool = False, reusable_from: str | None = None) -> dict[str, Any]:
+    """A discount from `{coupon}` / `{promotion_code}` / `{discount}` (an existing one of the customer, the
+    subscription or `reusable_from`, reused). `update`: added by a subscription update, where codes with an
+    amount restriction are refused."""
     if spec.get("discount"):
-        return common.require(ctx, OBJECT, spec["discount"], kind="discount", param=f"{param}[discount]")
+        # Only a discount already on the object or one of its ancestors (its subscription, its customer).
+        reused = common.require(ctx, OBJECT, spec["discount"], kind="discount", param=f"{param}[discount]")
+        if reused.get("deleted") or reused["customer"] != customer or \
+                reused["subscription"] not in (None, subscription, reusable_from):
+            raise InvalidRequestError(f"The discount {reused['id']} can only be reused on the object it belongs to "
+                                      "or its customer.", param=f"{param}[discount]")
+        return reused
     promo_id = None
     if spec.get("promotion_code"):
         promo = promotion_codes.require(ctx, spec["promotion_code"], param=f"{param}[promotion_code]")
@@ -60,8 +67,10 @@ def create(ctx: Ctx, spec: dict[str, Any], *, customer: str, subscription: str |
 
 
 def resolve_list(ctx: Ctx, specs: Any, *, customer: str, subscription: str | None, param: str = "discounts",
-                 amount: int | None = None, currency: str | None = None, update: bool = False) -> list[str]:
-    """Discount ids for a `discounts[]` parameter (at most 20, no duplicate coupons)."""
+                 amount: int | None = None, currency: str | None = None, update: bool = False,
+                 start: int | None = None, reusable_from: str | None = None) -> list[str]:
+    """Discount ids for a `discounts[]` parameter (at most 20, no duplicate coupons). `start`: when new
+    discounts begin (a backdated subscription's start; now by default)."""
     if not specs:
         return []
     if len(specs) > 20:
@@ -70,7 +79,7 @@ def resolve_list(ctx: Ctx, specs: Any, *, customer: str, subscription: str | Non
     seen: set[str] = set()
     for index, spec in enumerate(specs):
         discount = create(ctx, spec, customer=customer, subscription=subscription, param=f"{param}[{index}]",
-                          amount=amount, currency=currency, update=update)
+                          amount=amount, currency=currency, update=update, start=start, reusable_from=reusable_from)
         coupon_id = discount["source"]["coupon"]
         if coupon_id in seen:
             raise InvalidRequestError("The same coupon cannot be applied twice.", param=f"{param}[{index}]")
@@ -89,6 +98,14 @@ def attach(ctx: Ctx, discount_ids: list[str], subscription_id: str) -> None:
             discount = {**discount, "subscription": subscription_id}
             ctx.store.update(ctx.account_id, discount, owner=subscription_id)
         events.emit(ctx, "customer.discount.created", discount)
+
+
+def attach_to_invoice(ctx: Ctx, discount_ids: list[str], invoice_id: str) -> None:
+    """Discounts applied directly to an invoice name it (`invoice`)."""
+    for discount_id in discount_ids:
+        discount = ctx.store.get(ctx.account_id, discount_id, OBJECT)
+        if discount is not None and discount["subscription"] is None and discount["invoice"] is None:
+            ctx.store.update(ctx.account_id, {**discount, "invoice": invoice_id})
 
 
 def remove(ctx: Ctx, discount_id: str) -> None:

@@ -126,7 +126,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         description = params.get("description") or "Invoice item"
     item = build(ctx, customer=customer, amount=amount, currency=currency.lower(), description=description,
                  period=(period["start"], period["end"]), quantity=quantity, price=price, subscription=subscription,
-                 discountable=params.get("discountable", True), metadata=common.metadata_for_create(
+                 # Stripe: negative items are not discountable unless asked.
+                 discountable=params.get("discountable", amount >= 0), metadata=common.metadata_for_create(
                      params.get("metadata")), invoice=invoice_id, unit_amount_decimal=unit_decimal,
                  tax_rates=_rates(ctx, params.get("tax_rates")))
     store(ctx, item)

@@ -18,12 +18,12 @@ from emulator.billing import discounts as discount_math
 from emulator.billing.money import minimum_charge
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import common, public_details
+from emulator.resources import common, coupons, public_details
 
 OBJECT = "invoice"
 FINALIZE_DELAY = 3600
 UPDATE_PARAMS = ("auto_advance", "collection_method", "days_until_due", "default_payment_method", "description",
-                 "due_date", "footer", "metadata")
+                 "discounts", "due_date", "footer", "metadata")
 LIST_PARAMS = (*common.LIST_PARAMS, "collection_method", "customer", "status", "subscription")
 SEARCH_FIELDS = {
     "created": lambda i: i["created"],
@@ -155,7 +155,8 @@ def pending_items(ctx: Ctx, customer: str, subscription: str | None) -> list[dic
 
 
 # -- totals -----------------------------------------------------------------------------------------------
-def _coupons(ctx: Ctx, discount_ids: Iterable[str]) -> list[discount_math.Coupon]:
+def _coupons(ctx: Ctx, discount_ids: Iterable[str], currency: str) -> list[discount_math.Coupon]:
+    """The invoice's coupons in its currency (an amount-off coupon without an amount there is left out)."""
     found = []
     for discount_id in discount_ids:
         discount = ctx.store.get(ctx.account_id, discount_id, "discount")
@@ -164,8 +165,11 @@ def _coupons(ctx: Ctx, discount_ids: Iterable[str]) -> list[discount_math.Coupon
         coupon = ctx.store.get(ctx.account_id, discount["source"]["coupon"], "coupon")
         if coupon is None:
             continue
+        amount_off = coupons.amount_off_in(coupon, currency)
+        if coupon.get("percent_off") is None and amount_off is None:
+            continue
         products = (coupon.get("applies_to") or {}).get("products")
-        found.append(discount_math.Coupon(discount_id, coupon.get("percent_off"), coupon.get("amount_off"),
+        found.append(discount_math.Coupon(discount_id, coupon.get("percent_off"), amount_off,
                                           frozenset(products) if products else None))
     return found
 
@@ -176,7 +180,7 @@ def compute_totals(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
     allocations = discount_math.allocate(
         [discount_math.Line(line["amount"], line["discountable"],
                             ((line.get("pricing") or {}).get("price_details") or {}).get("product")) for line in lines],
-        _coupons(ctx, invoice["discounts"]))
+        _coupons(ctx, invoice["discounts"], invoice["currency"]))
     totals: dict[str, int] = {}
     for line, taken in zip(lines, allocations):
         if not line["discountable"] and line["discount_amounts"]:
@@ -201,7 +205,7 @@ def compute_totals(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
     })
     if invoice["status"] == "draft":
         customer = ctx.store.get(ctx.account_id, invoice["customer"], "customer") or {}
-        invoice["starting_balance"] = 0 if customer.get("deleted") else customer.get("balance", 0)
+        invoice["starting_balance"] = usable_balance(customer, invoice["currency"])
     _amounts(invoice)
     return invoice
 
@@ -233,6 +237,14 @@ def _taxes(ctx: Ctx, lines: list[dict[str, Any]]) -> tuple[int, int, list[dict[s
             entry["amount"] += tax["amount"]
             entry["taxable_amount"] += tax["taxable_amount"]
     return exclusive, inclusive, list(summary.values())
+
+
+def usable_balance(customer: dict[str, Any], currency: str) -> int:
+    """The customer's balance an invoice in `currency` uses: only a balance in the invoice's currency (a deleted
+    customer's none)."""
+    if customer.get("deleted") or customer.get("currency") not in (None, currency):
+        return 0
+    return customer.get("balance", 0)
 
 
 def _amounts(invoice: dict[str, Any]) -> None:
@@ -391,10 +403,12 @@ def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> 
     now = ctx.now()
     sequence = customer.get("next_invoice_sequence", 1)
     invoice["number"] = f"{customer.get('invoice_prefix') or 'INV'}-{sequence:04d}"
+    invoice["starting_balance"] = usable_balance(customer, invoice["currency"])
     if not customer.get("deleted"):
-        ctx.store.update(ctx.account_id, {**customer, "next_invoice_sequence": sequence + 1})
+        # The first finalized invoice sets the currency of a customer that had none.
+        ctx.store.update(ctx.account_id, {**customer, "next_invoice_sequence": sequence + 1,
+                                          "currency": customer.get("currency") or invoice["currency"]})
     invoice["status"] = "open"
-    invoice["starting_balance"] = customer.get("balance", 0) if not customer.get("deleted") else 0
     invoice["status_transitions"] = {**invoice["status_transitions"], "finalized_at": now}
     invoice["effective_at"] = now
     invoice["automatically_finalizes_at"] = None
@@ -414,7 +428,7 @@ def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> 
     if invoice["collection_method"] == "charge_automatically" and invoice["amount_due"] < minimum_charge(
             invoice["currency"]):
         # Below the minimum charge: nothing is charged; the amount is carried to the customer's balance.
-        _adjust_balance(ctx, invoice["customer"], invoice["amount_due"], invoice["id"], "invoice_too_small")
+        _adjust_balance(ctx, invoice["customer"], invoice["amount_due"], invoice, "invoice_too_small")
         invoice["ending_balance"] = (invoice["ending_balance"] or 0) + invoice["amount_due"]
         return _mark_paid(ctx, invoice, None, paid_amount=0)
     return invoice
@@ -427,13 +441,18 @@ def _apply_balance(ctx: Ctx, customer: dict[str, Any], invoice: dict[str, Any]) 
     new_balance = invoice["ending_balance"] if invoice["ending_balance"] is not None else 0
     change = new_balance - invoice["starting_balance"]
     if change:
-        _adjust_balance(ctx, customer["id"], change, invoice["id"], "applied_to_invoice")
+        _adjust_balance(ctx, customer["id"], change, invoice, "applied_to_invoice")
 
 
-def _adjust_balance(ctx: Ctx, customer_id: str, change: int, invoice_id: str | None, kind: str) -> None:
+def _adjust_balance(ctx: Ctx, customer_id: str, change: int, invoice: dict[str, Any], kind: str) -> None:
+    """Move `change` to/from the customer's balance, which is kept in one currency: an invoice in another
+    currency neither uses nor adds to it (the emulator keeps no balance per currency)."""
     from emulator.resources import customer_balance
 
-    customer_balance.record(ctx, customer_id, change, invoice=invoice_id, kind=kind)
+    customer = ctx.store.get(ctx.account_id, customer_id, "customer") or {}
+    if customer.get("currency") not in (None, invoice["currency"]):
+        return
+    customer_balance.record(ctx, customer_id, change, invoice=invoice["id"], kind=kind, currency=invoice["currency"])
 
 
 def _mark_paid(ctx: Ctx, invoice: dict[str, Any], payment_intent: dict[str, Any] | None,
@@ -770,6 +789,17 @@ def update(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
         invoice["default_payment_method"] = common.or_none(params["default_payment_method"])
     if "metadata" in params:
         invoice["metadata"] = common.apply_metadata(invoice["metadata"], params["metadata"])
+    if "discounts" in params:
+        # A draft's discounts are replaced (an empty string removes them): new coupons and codes apply to this
+        # invoice alone; the subscription's discounts may be reused by id.
+        from emulator.resources import discounts
+
+        invoice["discounts"] = discounts.resolve_list(
+            ctx, params["discounts"] or None, customer=invoice["customer"], subscription=None,
+            amount=invoice["subtotal"], currency=invoice["currency"], reusable_from=subscription_of(invoice))
+        discounts.attach_to_invoice(ctx, invoice["discounts"], invoice_id)
+        invoice["lines"] = {**invoice["lines"], "data": [dict(line) for line in invoice["lines"]["data"]]}
+        compute_totals(ctx, invoice)
     return common.save(ctx, before, invoice)
 
 

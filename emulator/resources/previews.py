@@ -175,6 +175,7 @@ def create_manual_invoice(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         days_until_due=params.get("days_until_due"), default_payment_method=params.get("default_payment_method"),
         description=params.get("description"), metadata=common.metadata_for_create(params.get("metadata")),
         auto_advance=params.get("auto_advance", True), auto_finalize=params.get("auto_advance", True))
+    discounts.attach_to_invoice(ctx, discount_ids, invoice["id"])
     if invoice["auto_advance"]:
         invoice = invoices.schedule_auto_finalize(ctx, invoice)
     return invoice

@@ -19,7 +19,7 @@ from emulator.billing import periods, pricing, proration
 from emulator.billing.money import format_amount
 from emulator.context import Ctx
 from emulator.errors import CardError, InvalidRequestError
-from emulator.resources import common, discounts, invoice_items, invoices, metered_usage, plans, prices
+from emulator.resources import common, coupons, discounts, invoice_items, invoices, metered_usage, plans, prices
 from emulator.versions import request_change
 
 OBJECT = "subscription"
@@ -331,8 +331,10 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
              for index, (price, quantity, spec) in enumerate(zip(item_prices, quantities, specs))]
     default_rates = tax_rate_resource.resolve(ctx, params.get("default_tax_rates"), "default_tax_rates")
     first_amount = sum(item_amount(p, q) for p, q in zip(item_prices, quantities))
+    # A backdated subscription's repeating coupons count their months from the backdated start.
     discount_ids = discounts.resolve_list(ctx, params.get("discounts"), customer=customer["id"],
-                                          subscription=subscription_id, amount=first_amount, currency=currency)
+                                          subscription=subscription_id, amount=first_amount, currency=currency,
+                                          start=start)
     cancel_at = _cancel_at(params.get("cancel_at"), period)
     # A cancel_at inside the first period shortens it and its charge (flexible with proration_behavior=none
     # bills it whole); classic moves the anchor to cancel_at.
@@ -1736,8 +1738,9 @@ def _proration_discounts(ctx: Ctx, subscription: dict[str, Any], price: dict[str
             continue
         if coupon.get("percent_off") is not None:
             share = proration.round_amount(Fraction(remaining) * Fraction(str(coupon["percent_off"])) / 100)
-        elif coupon.get("amount_off") and coupon.get("currency") == price["currency"] and full:
-            share = min(proration.round_amount(min(Fraction(coupon["amount_off"]), Fraction(full)) * amount
+        elif coupons.amount_off_in(coupon, price["currency"]) and full:
+            amount_off = coupons.amount_off_in(coupon, price["currency"])
+            share = min(proration.round_amount(min(Fraction(amount_off), Fraction(full)) * amount
                                                / Fraction(full)), remaining)
         else:
             continue

@@ -122,3 +122,94 @@ def test_pre_clover_promotion_code_shapes(client: stripe.StripeClient, http: Raw
     assert current.promotion.coupon == "LEGACY"
     rejected = http.post("/v1/promotion_codes", data={"coupon": coupon.id})
     assert rejected.status_code == 400 and rejected.json()["error"]["code"] == "parameter_unknown"
+
+
+def _priced(client: stripe.StripeClient, currency: str, amount: int = 1000) -> str:
+    product = client.v1.products.create(params={"name": f"Plan {currency}"})
+    return client.v1.prices.create(params={"product": product.id, "currency": currency, "unit_amount": amount,
+                                           "recurring": {"interval": "month"}}).id
+
+
+def _paying_customer(client: stripe.StripeClient, **extra: object) -> str:
+    return client.v1.customers.create(params={"payment_method": "pm_card_visa", **extra,
+                                              "invoice_settings": {"default_payment_method": "pm_card_visa"}}).id
+
+
+def test_amount_off_follows_the_invoice_currency(client: stripe.StripeClient) -> None:
+    """An amount-off coupon takes its currency_options amount on an invoice in another currency, and nothing
+    when it has none there (Stripe ignores it)."""
+    eur = _priced(client, "eur")
+    usd_only = client.v1.coupons.create(params={"amount_off": 300, "currency": "usd", "duration": "forever"})
+    with_eur = client.v1.coupons.create(params={"amount_off": 300, "currency": "usd", "duration": "forever",
+                                                "currency_options": {"eur": {"amount_off": 200}}})
+    totals = []
+    for coupon in (usd_only, with_eur):
+        subscription = client.v1.subscriptions.create(params={
+            "customer": _paying_customer(client), "items": [{"price": eur}], "discounts": [{"coupon": coupon.id}]})
+        invoice = client.v1.invoices.retrieve(subscription.latest_invoice)
+        totals.append((invoice.currency, invoice.total, [d.amount for d in invoice.total_discount_amounts]))
+    assert totals == [("eur", 1000, []), ("eur", 800, [200])]
+
+
+def test_customer_balance_keeps_its_currency(client: stripe.StripeClient) -> None:
+    customer = _paying_customer(client)
+    client.v1.customers.balance_transactions.create(customer, params={"amount": -500, "currency": "eur"})
+    assert client.v1.customers.retrieve(customer).currency == "eur"
+    with pytest.raises(stripe.InvalidRequestError) as other:
+        client.v1.customers.balance_transactions.create(customer, params={"amount": -100, "currency": "usd"})
+    assert other.value.param == "currency"
+    usd = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": _priced(client, "usd")}]})
+    usd_invoice = client.v1.invoices.retrieve(usd.latest_invoice)
+    assert (usd_invoice.starting_balance, usd_invoice.amount_paid) == (0, 1000)
+    eur = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": _priced(client, "eur")}]})
+    eur_invoice = client.v1.invoices.retrieve(eur.latest_invoice)
+    assert (eur_invoice.starting_balance, eur_invoice.amount_paid) == (-500, 500)
+    transactions = client.v1.customers.balance_transactions.list(customer).data
+    assert [(t.type, t.amount, t.currency) for t in transactions] == [("applied_to_invoice", 500, "eur"),
+                                                                      ("adjustment", -500, "eur")]
+    fresh = _paying_customer(client)
+    client.v1.subscriptions.create(params={"customer": fresh, "items": [{"price": _priced(client, "usd")}]})
+    assert client.v1.customers.retrieve(fresh).currency == "usd"
+
+
+def test_discounts_reused_only_from_their_owner(client: stripe.StripeClient) -> None:
+    price = _priced(client, "usd")
+    coupon = client.v1.coupons.create(params={"percent_off": 30, "duration": "forever"})
+    owner = client.v1.subscriptions.create(params={"customer": _paying_customer(client), "items": [{"price": price}],
+                                                   "discounts": [{"coupon": coupon.id}]})
+    with pytest.raises(stripe.InvalidRequestError) as foreign:
+        client.v1.subscriptions.create(params={"customer": _paying_customer(client), "items": [{"price": price}],
+                                               "discounts": [{"discount": owner.discounts[0]}]})
+    assert foreign.value.param == "discounts[0][discount]"
+    kept = client.v1.subscriptions.update(owner.id, params={"discounts": [{"discount": owner.discounts[0]}]})
+    assert kept.discounts == owner.discounts
+
+
+def test_backdated_repeating_coupon_counts_from_the_backdate(client: stripe.StripeClient) -> None:
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_772_323_200})  # 2026-03-01
+    customer = _paying_customer(client, test_clock=clock.id)
+    coupon = client.v1.coupons.create(params={"percent_off": 50, "duration": "repeating", "duration_in_months": 3})
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": _priced(client, "usd")}], "discounts": [{"coupon": coupon.id}],
+        "backdate_start_date": 1_767_225_600, "expand": ["discounts"]})  # 2026-01-01
+    assert (subscription.discounts[0].start, subscription.discounts[0].end) == (1_767_225_600, 1_775_001_600)
+
+
+def test_draft_invoice_discounts_and_invoice_items(client: stripe.StripeClient) -> None:
+    customer = _paying_customer(client)
+    client.v1.invoice_items.create(params={"customer": customer, "amount": 2000, "currency": "usd"})
+    credit = client.v1.invoice_items.create(params={"customer": customer, "amount": -200, "currency": "usd"})
+    assert credit.discountable is False
+    invoice = client.v1.invoices.create(params={"customer": customer, "pending_invoice_items_behavior": "include",
+                                                "auto_advance": False})
+    coupon = client.v1.coupons.create(params={"percent_off": 25})
+    discounted = client.v1.invoices.update(invoice.id, params={"discounts": [{"coupon": coupon.id}],
+                                                               "expand": ["discounts"]})
+    assert (discounted.subtotal, discounted.total) == (1800, 1300)
+    assert discounted.discounts[0].invoice == invoice.id
+    cleared = client.v1.invoices.update(invoice.id, params={"discounts": ""})
+    assert (cleared.discounts, cleared.total) == ([], 1800)
+    assert_shape(cleared.to_dict())
+    with pytest.raises(stripe.InvalidRequestError) as none:
+        client.v1.customers.delete_discount(customer)
+    assert (none.value.http_status, none.value.code) == (404, "resource_missing")

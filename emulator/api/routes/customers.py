@@ -36,3 +36,8 @@ def update_customer(ctx: Ctx, params: dict[str, Any], customer: str) -> dict[str
 @operation("DELETE", "/v1/customers/<customer>")
 def delete_customer(ctx: Ctx, params: dict[str, Any], customer: str) -> dict[str, Any]:
     return customers.delete(ctx, customer)
+
+
+@operation("DELETE", "/v1/customers/<customer>/discount")
+def delete_customer_discount(ctx: Ctx, params: dict[str, Any], customer: str) -> dict[str, Any]:
+    return customers.delete_discount(ctx, customer)
