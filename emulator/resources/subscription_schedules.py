@@ -29,8 +29,9 @@ _PHASE_PARAMS = ("items.price", "items.plan", "items.quantity", "items.metadata"
                  "default_payment_method", "collection_method", "description", "billing_cycle_anchor", "discounts",
                  "currency", "default_tax_rates", "invoice_settings.days_until_due", "add_invoice_items.price",
                  "add_invoice_items.price_data", "add_invoice_items.quantity", "add_invoice_items.metadata")
-_DEFAULT_SETTINGS = ("default_settings.billing_cycle_anchor", "default_settings.collection_method", "default_settings.default_payment_method",
-                     "default_settings.description", "default_settings.invoice_settings.days_until_due")
+_DEFAULT_SETTINGS = ("default_settings.billing_cycle_anchor", "default_settings.collection_method",
+                     "default_settings.default_payment_method", "default_settings.description",
+                     "default_settings.invoice_settings.days_until_due")
 CREATE_PARAMS = ("billing_mode", "customer", "end_behavior", "from_subscription", "metadata", "start_date",
                  *(f"phases.{name}" for name in _PHASE_PARAMS), *_DEFAULT_SETTINGS)
 UPDATE_PARAMS = ("end_behavior", "metadata", "proration_behavior", "phases.start_date",
