@@ -1003,34 +1003,40 @@ def _on_invoice_paid(ctx: Ctx, invoice: dict[str, Any]) -> None:
     if before is None or before.get("deleted"):
         return
     timers.cancel(ctx, "subscription.expire_incomplete", subscription_id)
-    if _saves_payment_method(before):
-        before = _keep_payment_method(ctx, before, invoice)
+    # What the payment changes (the payment method kept, the status) goes out in one update event.
+    after = _keep_payment_method(ctx, before, invoice) if _saves_payment_method(before) else before
     if ctx.memo.get("creating_subscription") == subscription_id:
         # Paid inside the create call: the subscription is created active (no separate update event).
-        _consume_once_discounts(ctx, before)
+        if after is not before:
+            ctx.store.update(ctx.account_id, after)
+        _consume_once_discounts(ctx, after)
         return
     if before.get("pending_update") and before["latest_invoice"] == invoice["id"]:
+        if after is not before:
+            save(ctx, before, after)
         apply_pending_update(ctx, subscription_id)
         return
-    if before["status"] in ("incomplete", "past_due", "unpaid") and before["latest_invoice"] == invoice["id"]:
-        _reactivate(ctx, before)
+    reactivated = before["status"] in ("incomplete", "past_due", "unpaid") and \
+        before["latest_invoice"] == invoice["id"]
+    if reactivated:
+        after = {**_copy(after), "status": "active"}
+    if after is not before:
+        save(ctx, before, after)
+    if reactivated:
+        _schedule_period_end(ctx, after)
     if invoice["billing_reason"] == "subscription_create":
         _consume_once_discounts(ctx, require(ctx, subscription_id))
 
 
 def _keep_payment_method(ctx: Ctx, before: dict[str, Any], invoice: dict[str, Any]) -> dict[str, Any]:
     """save_default_payment_method=on_subscription: the payment method that paid the invoice becomes the
-    subscription's default_payment_method."""
+    subscription's default_payment_method (a changed copy, not saved; `before` itself when nothing changes)."""
     intent_id = invoices.latest_intent_id(ctx, invoice["id"])
     intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
     method = (intent or {}).get("payment_method")
     if not method or method == before["default_payment_method"]:
         return before
-    after = {**_copy(before), "default_payment_method": method}
-    if ctx.memo.get("creating_subscription") == before["id"]:
-        ctx.store.update(ctx.account_id, after)  # the created event shows the state the create call ends in
-        return after
-    return save(ctx, before, after)
+    return {**_copy(before), "default_payment_method": method}
 
 
 def _reactivate(ctx: Ctx, before: dict[str, Any]) -> None:

@@ -977,6 +977,11 @@ def test_stripe_quickstart_confirms_the_first_invoice_in_the_browser(client: str
     active = client.v1.subscriptions.retrieve(subscription.id)
     assert active.status == "active" and active.default_payment_method == paid.payment_method
     assert client.v1.payment_methods.retrieve(paid.payment_method).customer == customer.id
+    # The payment's changes to the subscription come in one update event.
+    updates = [e for e in client.v1.events.list(params={"type": "customer.subscription.updated"}).data
+               if e.data.object.id == subscription.id]
+    assert len(updates) == 1
+    assert set(updates[0].data.previous_attributes.to_dict()) == {"status", "default_payment_method"}
     advance(client, clock.id, ts(2026, 7, 1, 2))
     renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
     assert (renewal.billing_reason, renewal.status, renewal.amount_paid) == ("subscription_cycle", "paid", 2500)
