@@ -59,7 +59,7 @@ class Renderer:
 
     def version(self, obj: dict[str, Any]) -> dict[str, Any]:
         loader = _Loader(self)
-        return downgrade(obj, self.api_version, loader)
+        return _first_lines_only(downgrade(obj, self.api_version, loader))
 
     def render(self, obj: dict[str, Any], expand: list[str] | None = None) -> dict[str, Any]:
         """`obj` in the reader's version with every `expand` path replaced by the objects it names."""
@@ -128,6 +128,22 @@ class Renderer:
                     self._expand(value, rest, full_path, owner, inner)
             return value
         raise _cannot_expand(name)
+
+
+EMBEDDED_LINES = 10
+
+
+def _first_lines_only(obj: dict[str, Any]) -> dict[str, Any]:
+    """An invoice embeds only its first 10 lines (`has_more` tells there are more; the lines endpoint pages
+    through all of them), as Stripe's invoices do; also for the invoices of a list."""
+    if obj.get("object") == "invoice":
+        lines = obj.get("lines")
+        if isinstance(lines, dict) and len(lines.get("data") or ()) > EMBEDDED_LINES:
+            return {**obj, "lines": {**lines, "data": lines["data"][:EMBEDDED_LINES], "has_more": True}}
+    elif obj.get("object") in ("list", "search_result") and any(
+            isinstance(item, dict) and item.get("object") == "invoice" for item in obj.get("data") or ()):
+        return {**obj, "data": [_first_lines_only(item) if isinstance(item, dict) else item for item in obj["data"]]}
+    return obj
 
 
 def _cannot_expand(name: str) -> InvalidRequestError:

@@ -129,7 +129,7 @@ def record_refund(ctx: Ctx, charge_id: str, refund: dict[str, Any]) -> dict[str,
     """Add a refund to the charge: amount_refunded, refunded (when full), and charge.refunded."""
     before = require(ctx, charge_id)
     refunded = before["amount_refunded"] + refund["amount"]
-    charge = {**before, "amount_refunded": refunded, "refunded": refunded >= before["amount_captured"]}
+    charge = {**before, "amount_refunded": refunded, "refunded": refunded >= before["amount"]}
     common.save(ctx, before, charge, event="")
     events.emit(ctx, "charge.refunded", charge)
     return charge

@@ -117,6 +117,11 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         if invoice["status"] != "draft":
             raise InvalidRequestError("You can only add invoice items to draft invoices.", param="invoice",
                                       code="invoice_not_editable")
+        if invoice["customer"] != customer["id"]:
+            raise InvalidRequestError(f"The invoice {invoice_id} belongs to another customer.", param="invoice")
+        if invoice["currency"] != currency.lower():
+            raise InvalidRequestError(f"The invoice item's currency ({currency.lower()}) must match the invoice's "
+                                      f"({invoice['currency']}).", param="currency")
     now = ctx.now()
     period = params.get("period") or {"start": now, "end": now}
     if price is not None:
@@ -152,6 +157,24 @@ def _add_to_draft(ctx: Ctx, invoice_id: str, item: dict[str, Any]) -> None:
     common.save(ctx, before, invoice)
 
 
+def _sync_draft(ctx: Ctx, item: dict[str, Any], *, removed: bool = False) -> None:
+    """An item edited or deleted on a draft invoice changes the invoice's line and totals with it."""
+    from emulator.resources import invoices
+
+    before = invoices.require(ctx, item["invoice"])
+    lines = []
+    for line in before["lines"]["data"]:
+        parent = line.get("parent") or {}
+        details = parent.get("invoice_item_details") or parent.get("subscription_item_details") or {}
+        if details.get("invoice_item") != item["id"]:
+            lines.append(line)
+        elif not removed:
+            lines.append({**invoices.invoice_item_line(item["invoice"], item), "id": line["id"]})
+    invoice = {**before, "lines": {**before["lines"], "data": lines}}
+    invoices.compute_totals(ctx, invoice)
+    common.save(ctx, before, invoice)
+
+
 def require(ctx: Ctx, item_id: str) -> dict[str, Any]:
     return common.require(ctx, OBJECT, item_id, kind="invoiceitem")
 
@@ -181,7 +204,10 @@ def update(ctx: Ctx, item_id: str, params: dict[str, Any]) -> dict[str, Any]:
     if "metadata" in params:
         item["metadata"] = common.apply_metadata(item["metadata"], params["metadata"])
     item["net_amount"] = item["amount"]
-    return common.save(ctx, before, item)
+    common.save(ctx, before, item)
+    if item["invoice"]:
+        _sync_draft(ctx, item)
+    return item
 
 
 def delete(ctx: Ctx, item_id: str) -> dict[str, Any]:
@@ -193,6 +219,7 @@ def delete(ctx: Ctx, item_id: str) -> dict[str, Any]:
         if invoice["status"] != "draft":
             raise InvalidRequestError("The invoice item is on a finalized invoice and cannot be deleted.",
                                       code="invoice_not_editable")
+        _sync_draft(ctx, item, removed=True)
     return common.delete(ctx, item, keep=False)
 
 

@@ -464,6 +464,7 @@ def _mark_paid(ctx: Ctx, invoice: dict[str, Any], payment_intent: dict[str, Any]
                "attempted": invoice["attempted"] or payment_intent is not None, "next_payment_attempt": None,
                "auto_advance": False,
                "status_transitions": {**invoice["status_transitions"], "paid_at": now}}
+    invoice.pop("status_details", None)  # only uncollectible invoices carry it
     common.save(ctx, before, invoice, event="")
     timers.cancel(ctx, "invoice.retry", invoice["id"])
     if payment_intent is not None:
@@ -676,12 +677,19 @@ def pay(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     if pm is None and payment_method_for(ctx, invoice) is None:
         raise InvalidRequestError("This customer has no attached payment source or default payment method. Please "
                                   "consider adding a default payment method.")
-    result = attempt_payment(ctx, invoice_id, payment_method=pm, off_session=params.get("off_session", False))
+    # Off-session unless told otherwise (Stripe's default for this endpoint).
+    result = attempt_payment(ctx, invoice_id, payment_method=pm, off_session=params.get("off_session", True))
     if result["status"] != "paid":
         from emulator.errors import CardError
 
         intent_id = latest_intent_id(ctx, invoice_id)
         intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
+        if (intent or {}).get("status") == "requires_action":
+            failure = CardError("This payment requires additional user action before it can be completed "
+                                "successfully. Payment can be completed using the PaymentIntent associated with the "
+                                "invoice.", code="invoice_payment_intent_requires_action", payment_intent=intent)
+            failure.persist = True
+            raise failure
         error = (intent or {}).get("last_payment_error") or {}
         failure = CardError(error.get("message", "Your card was declined."), code=error.get("code", "card_declined"),
                             decline_code=error.get("decline_code"), payment_intent=intent)
@@ -721,13 +729,15 @@ def latest_intent_id(ctx: Ctx, invoice_id: str) -> str | None:
 
 
 def void(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
-    """`POST .../void`: only open invoices (drafts are deleted instead)."""
+    """`POST .../void`: open or uncollectible invoices (drafts are deleted instead)."""
     ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     before = require(ctx, invoice_id)
-    if before["status"] != "open":
-        raise InvalidRequestError(f"You can only void an open invoice. This invoice is {before['status']}.")
+    if before["status"] not in PAYABLE_STATUSES:
+        raise InvalidRequestError(f"You can only void an open or uncollectible invoice. This invoice is "
+                                  f"{before['status']}.")
     invoice = {**before, "status": "void", "amount_remaining": 0, "next_payment_attempt": None,
                "auto_advance": False, "status_transitions": {**before["status_transitions"], "voided_at": ctx.now()}}
+    invoice.pop("status_details", None)
     timers.cancel(ctx, None, invoice_id)
     common.save(ctx, before, invoice, event="")
     events.emit(ctx, "invoice.voided", invoice)
@@ -750,14 +760,16 @@ def _cancel_open_intent(ctx: Ctx, invoice_id: str, reason: str) -> None:
         _record_payment(ctx, require(ctx, invoice_id), canceled, "canceled")
 
 
-def mark_uncollectible(ctx: Ctx, invoice_id: str) -> dict[str, Any]:
-    """`POST .../mark_uncollectible`: open -> uncollectible (it can still be paid later)."""
+def mark_uncollectible(ctx: Ctx, invoice_id: str, reason: str = "user_forgiven") -> dict[str, Any]:
+    """`POST .../mark_uncollectible`: open -> uncollectible (it can still be paid later), with endive's
+    `status_details.uncollectible.reason` (`user_forgiven` when asked through the API)."""
     ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     before = require(ctx, invoice_id)
     if before["status"] != "open":
         raise InvalidRequestError(f"You can only mark an open invoice as uncollectible. This invoice is "
                                   f"{before['status']}.")
     invoice = {**before, "status": "uncollectible", "next_payment_attempt": None, "auto_advance": False,
+               "status_details": {"uncollectible": {"reason": reason}},
                "status_transitions": {**before["status_transitions"], "marked_uncollectible_at": ctx.now()}}
     timers.cancel(ctx, None, invoice_id)
     common.save(ctx, before, invoice, event="")
@@ -828,13 +840,17 @@ def lines(ctx: Ctx, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]:
     invoice = require(ctx, invoice_id)
     data = invoice["lines"]["data"]
     limit = params.get("limit", 10)
-    start = 0
-    if params.get("starting_after"):
-        ids_ = [line["id"] for line in data]
-        if params["starting_after"] not in ids_:
-            raise InvalidRequestError(f"No such line item: '{params['starting_after']}'", param="starting_after",
+    line_ids = [line["id"] for line in data]
+    for cursor in ("starting_after", "ending_before"):
+        if params.get(cursor) and params[cursor] not in line_ids:
+            raise InvalidRequestError(f"No such line item: '{params[cursor]}'", param=cursor,
                                       code="resource_missing", http_status=404)
-        start = ids_.index(params["starting_after"]) + 1
+    if params.get("ending_before"):
+        end = line_ids.index(params["ending_before"])
+        start = max(end - limit, 0)
+        return {"object": "list", "data": data[start:end], "has_more": start > 0,
+                "url": f"/v1/invoices/{invoice_id}/lines"}
+    start = line_ids.index(params["starting_after"]) + 1 if params.get("starting_after") else 0
     page = data[start:start + limit]
     return {"object": "list", "data": page, "has_more": start + limit < len(data),
             "url": f"/v1/invoices/{invoice_id}/lines"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from emulator import ids
+from emulator.billing import money
 from emulator.context import Ctx
 from emulator.errors import CardError, InvalidRequestError
 from emulator.resources import charges, common
@@ -62,6 +63,10 @@ def create(ctx: Ctx, params: dict[str, Any], *, invoice: str | None = None) -> d
     amount = params["amount"]
     if amount < 1:
         raise InvalidRequestError("This value must be greater than or equal to 1.", param="amount")
+    minimum = money.minimum_charge(params["currency"])
+    if invoice is None and amount < minimum:
+        raise InvalidRequestError(f"Amount must be at least {money.format_amount(minimum, params['currency'])} "
+                                  f"{params['currency'].lower()}", param="amount", code="amount_too_small")
     customer = params.get("customer")
     if customer:
         ctx = ctx.on_clock(common.require(ctx, "customer", customer, param="customer").get("test_clock"))

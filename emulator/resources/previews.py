@@ -174,7 +174,8 @@ def create_manual_invoice(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         collection_method=params.get("collection_method", "charge_automatically"),
         days_until_due=params.get("days_until_due"), default_payment_method=params.get("default_payment_method"),
         description=params.get("description"), metadata=common.metadata_for_create(params.get("metadata")),
-        auto_advance=params.get("auto_advance", True), auto_finalize=params.get("auto_advance", True))
+        # Invoices made through the API wait as drafts unless auto_advance is asked for (Stripe's default false).
+        auto_advance=params.get("auto_advance", False), auto_finalize=params.get("auto_advance", False))
     discounts.attach_to_invoice(ctx, discount_ids, invoice["id"])
     if invoice["auto_advance"]:
         invoice = invoices.schedule_auto_finalize(ctx, invoice)

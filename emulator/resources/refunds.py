@@ -31,7 +31,8 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     if charge["status"] != "succeeded" or not charge["captured"]:
         raise InvalidRequestError(f"Charge {charge['id']} has not been captured, so it cannot be refunded.",
                                   param="charge", code="charge_not_refundable")
-    remaining = charge["amount_captured"] - charge["amount_refunded"]
+    # After a partial capture the released rest already counts in amount_refunded.
+    remaining = charge["amount"] - charge["amount_refunded"]
     if remaining <= 0:
         raise InvalidRequestError(f"Charge {charge['id']} has already been refunded.",
                                   code="charge_already_refunded")

@@ -757,7 +757,10 @@ def renew(ctx: Ctx, subscription_id: str) -> dict[str, Any] | None:
     if behavior in ("mark_uncollectible", "void"):
         invoices.finalize(ctx, invoice["id"], auto_advance=False)
         if invoices.require(ctx, invoice["id"])["status"] == "open":
-            (invoices.void if behavior == "void" else invoices.mark_uncollectible)(ctx, invoice["id"])
+            if behavior == "void":
+                invoices.void(ctx, invoice["id"])
+            else:
+                invoices.mark_uncollectible(ctx, invoice["id"], reason="subscription_paused")
     elif auto_finalize:
         invoices.schedule_auto_finalize(ctx, invoice)
     _schedule_period_end(ctx, require(ctx, subscription_id))

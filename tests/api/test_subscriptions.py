@@ -440,7 +440,8 @@ def test_an_uncollectible_invoice_can_still_be_paid(client: stripe.StripeClient)
 def test_manual_invoices_and_payments_live_on_the_customers_clock(client: stripe.StripeClient) -> None:
     clock, customer = clock_customer(client, ts(2026, 1, 1))
     client.v1.invoice_items.create(params={"customer": customer, "amount": 700, "currency": "usd"})
-    invoice = client.v1.invoices.create(params={"customer": customer, "pending_invoice_items_behavior": "include"})
+    invoice = client.v1.invoices.create(params={"customer": customer, "pending_invoice_items_behavior": "include",
+                                                "auto_advance": True})
     assert invoice.created == ts(2026, 1, 1)
     assert invoice.automatically_finalizes_at == ts(2026, 1, 1, 1)
     intent = client.v1.payment_intents.create(params={"amount": 500, "currency": "usd", "customer": customer})

@@ -156,8 +156,8 @@ def mark_invoice_uncollectible(ctx: Ctx, params: dict[str, Any], invoice: str) -
 @operation("POST", "/v1/invoices/<invoice>/send")
 def send_invoice(ctx: Ctx, params: dict[str, Any], invoice: str) -> dict[str, Any]:
     current = invoices.require(ctx, invoice)
-    if current["status"] != "open":
-        raise InvalidRequestError("You can only send an open invoice.")
+    if current["status"] not in ("open", "paid"):
+        raise InvalidRequestError("You can only send an open or paid invoice.")
     from emulator import events
 
     events.emit(ctx, "invoice.sent", current)
