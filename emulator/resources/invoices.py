@@ -391,7 +391,8 @@ def schedule_auto_finalize(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
 
 # -- transitions ------------------------------------------------------------------------------------------
 def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> dict[str, Any]:
-    """draft -> open: number assigned, customer balance applied, invoice.finalized. A zero (or below the
+    """draft -> open: number assigned, customer balance applied, invoice.finalized, and the PaymentIntent that
+    collects it created (its client secret is the invoice's `confirmation_secret`). A zero (or below the
     currency minimum) amount due is paid at once."""
     ctx = ctx.on_clock(require(ctx, invoice_id).get("test_clock"))
     before = require(ctx, invoice_id)
@@ -431,6 +432,32 @@ def finalize(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> 
         _adjust_balance(ctx, invoice["customer"], invoice["amount_due"], invoice, "invoice_too_small")
         invoice["ending_balance"] = (invoice["ending_balance"] or 0) + invoice["amount_due"]
         return _mark_paid(ctx, invoice, None, paid_amount=0)
+    _open_payment(ctx, invoice)
+    return invoice
+
+
+def _open_payment(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
+    """The PaymentIntent Stripe creates when it finalizes an invoice (requires_payment_method), with the
+    invoice's default invoice payment (`open`); payment attempts confirm it."""
+    from emulator.resources import payment_intents
+
+    intent = payment_intents.create(ctx, {"amount": invoice["amount_due"], "currency": invoice["currency"],
+                                          "customer": invoice["customer"],
+                                          "description": _payment_description(invoice)}, invoice=invoice["id"])
+    _record_payment(ctx, invoice, intent, "open")
+    return intent
+
+
+def finalize_now(ctx: Ctx, invoice_id: str, *, auto_advance: bool | None = None) -> dict[str, Any]:
+    """`POST /v1/invoices/{id}/finalize`. An automatically collected invoice that keeps `auto_advance` is then
+    charged about an hour later (the emulator's choice of delay; `next_payment_attempt` shows it)."""
+    invoice = finalize(ctx, invoice_id, auto_advance=auto_advance)
+    if invoice["status"] == "open" and invoice["auto_advance"] and \
+            invoice["collection_method"] == "charge_automatically":
+        at = ctx.on_clock(invoice.get("test_clock")).now() + FINALIZE_DELAY
+        invoice = {**invoice, "next_payment_attempt": at}
+        ctx.store.update(ctx.account_id, invoice)
+        timers.schedule(ctx, "invoice.retry", invoice_id, at, test_clock=invoice.get("test_clock"))
     return invoice
 
 

@@ -542,14 +542,11 @@ def _saves_payment_method(subscription: dict[str, Any]) -> bool:
 def _open_intent(ctx: Ctx, invoice: dict[str, Any], subscription: dict[str, Any]) -> None:
     """payment_behavior=default_incomplete: the first invoice waits for the client to confirm its intent (which
     saves the card on the customer when the subscription keeps it as its default)."""
-    from emulator.resources import payment_intents
-
-    intent = payment_intents.create(ctx, {"amount": invoice["amount_due"], "currency": invoice["currency"],
-                                          "customer": invoice["customer"], "description": "Subscription creation",
-                                          **({"setup_future_usage": "off_session"}
-                                             if _saves_payment_method(subscription) else {})},
-                                    invoice=invoice["id"])
-    invoices._record_payment(ctx, invoice, intent, "open")
+    intent_id = invoices.latest_intent_id(ctx, invoice["id"])
+    intent = ctx.store.get(ctx.account_id, intent_id, "payment_intent") if intent_id else None
+    if intent is not None and _saves_payment_method(subscription):
+        # The intent finalization created saves the card the client confirms it with.
+        ctx.store.update(ctx.account_id, {**intent, "setup_future_usage": "off_session"})
 
 
 def _trial_end_for_create(params: dict[str, Any], item_prices: list[dict[str, Any]], now: int) -> int | None:

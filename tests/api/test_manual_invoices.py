@@ -103,3 +103,28 @@ def test_partial_capture_leaves_the_captured_amount_refundable(client: stripe.St
     with pytest.raises(stripe.InvalidRequestError) as small:
         client.v1.payment_intents.create(params={"amount": 10, "currency": "usd"})
     assert (small.value.param, small.value.code) == ("amount", "amount_too_small")
+
+
+def test_finalizing_creates_the_payment_intent_and_collects_later(client: stripe.StripeClient) -> None:
+    """Stripe creates the PaymentIntent when it finalizes an invoice (its client secret is the invoice's
+    confirmation_secret, for the Payment Element); a finalized invoice keeping auto_advance is charged later."""
+    clock, customer = clock_customer(client, ts(2026, 5, 1))
+    manual = draft(client, customer, 2500, collection_method="send_invoice", days_until_due=10)
+    finalized = client.v1.invoices.finalize_invoice(manual.id, params={"expand": ["confirmation_secret",
+                                                                                 "payments"]})
+    secret = finalized.confirmation_secret
+    assert secret.type == "payment_intent" and "_secret_" in secret.client_secret
+    payment = finalized.payments.data[0]
+    assert (payment.status, payment.is_default, payment.amount_requested) == ("open", True, 2500)
+    intent = client.v1.payment_intents.retrieve(payment.payment.payment_intent)
+    assert (intent.status, intent.amount) == ("requires_payment_method", 2500)
+    paid = client.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa",
+                                                                "return_url": "https://shop.test/done"})
+    assert paid.status == "succeeded"
+    assert client.v1.invoices.retrieve(manual.id).status == "paid"
+    collected = draft(client, customer, 1200, auto_advance=True)
+    opened = client.v1.invoices.finalize_invoice(collected.id)
+    assert (opened.status, opened.next_payment_attempt) == ("open", ts(2026, 5, 1, 1))
+    advance(client, clock, ts(2026, 5, 1, 2))
+    charged = client.v1.invoices.retrieve(collected.id)
+    assert (charged.status, charged.amount_paid, charged.attempt_count) == ("paid", 1200, 1)

@@ -135,7 +135,7 @@ def list_invoice_lines(ctx: Ctx, params: dict[str, Any], invoice: str) -> dict[s
 
 @operation("POST", "/v1/invoices/<invoice>/finalize", supports=("auto_advance",))
 def finalize_invoice(ctx: Ctx, params: dict[str, Any], invoice: str) -> dict[str, Any]:
-    return invoices.finalize(ctx, invoice, auto_advance=params.get("auto_advance"))
+    return invoices.finalize_now(ctx, invoice, auto_advance=params.get("auto_advance"))
 
 
 @operation("POST", "/v1/invoices/<invoice>/pay", supports=("off_session", "paid_out_of_band", "payment_method"))
