@@ -190,6 +190,13 @@ class Coercer:
                 result[key] = "" if empty_unsets else self._value(item, extra, child_path)
             elif extra is True:
                 result[key] = item
+            elif child_path == ["payment_method_types"] and properties and \
+                    "allowed_payment_method_types" in properties:
+                # endive removed it from PaymentIntents and SetupIntents, with an error of its own.
+                raise InvalidRequestError(
+                    "The `payment_method_types` parameter is no longer supported. Use "
+                    "`allowed_payment_method_types` or `excluded_payment_method_types` instead.",
+                    param="payment_method_types", code="payment_method_types_no_longer_supported")
             else:
                 name = format_path(child_path)
                 raise InvalidRequestError(f"Received unknown parameter: {name}", param=name,

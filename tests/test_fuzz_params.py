@@ -42,7 +42,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask
     schedule_sub = post("/v1/subscriptions", {"customer": customer["id"], "items[0][price]": price["id"]})
     schedule = post("/v1/subscription_schedules", {"from_subscription": schedule_sub["id"]})
     intent = post("/v1/payment_intents", {"amount": "500", "currency": "usd", "payment_method": "pm_card_visa",
-                                          "confirm": "true"})
+                                          "confirm": "true", "return_url": "https://shop.test/done"})
     setup = post("/v1/setup_intents", {"customer": customer["id"]})
     coupon = post("/v1/coupons", {"percent_off": "10"})
     promo = post("/v1/promotion_codes", {"promotion[type]": "coupon", "promotion[coupon]": coupon["id"]})

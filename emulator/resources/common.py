@@ -57,6 +57,33 @@ def automatic_payment_methods(params: Mapping[str, Any]) -> dict[str, Any] | Non
     return {"allow_redirects": setting.get("allow_redirects") or "always", "enabled": True}
 
 
+REDIRECTS_NEED_RETURN_URL = (
+    "This {kind} is configured to accept payment methods enabled in your Dashboard. Because some of these "
+    "payment methods might redirect your customer off of your page, you must provide a `return_url`. If you "
+    "don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and "
+    "`automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.")
+
+
+def require_return_url(intent: Mapping[str, Any], params: Mapping[str, Any], kind: str) -> None:
+    """Since 2023-08-16 intents take dynamic payment methods by default; confirming one on-session whose
+    methods may redirect needs a `return_url` (Stripe's error, param `return_url`)."""
+    methods = intent.get("automatic_payment_methods") or {}
+    if methods.get("enabled") and methods.get("allow_redirects") != "never" and not params.get("return_url") \
+            and not params.get("off_session"):
+        raise InvalidRequestError(REDIRECTS_NEED_RETURN_URL.format(kind=kind), param="return_url")
+
+
+def allowed_payment_method_types(params: Mapping[str, Any]) -> dict[str, Any]:
+    """An intent's method types: `allowed_payment_method_types` / `excluded_payment_method_types` (endive's
+    way to restrict them) as given, and the types it offers (cards, the only method emulated)."""
+    allowed = list(params["allowed_payment_method_types"]) if params.get("allowed_payment_method_types") else None
+    excluded = list(params["excluded_payment_method_types"]) if params.get("excluded_payment_method_types") \
+        else None
+    offered = [kind for kind in (allowed or ["card"]) if kind not in (excluded or ())]
+    return {"allowed_payment_method_types": allowed, "excluded_payment_method_types": excluded,
+            "payment_method_types": offered}
+
+
 def create(ctx: Ctx, obj: dict[str, Any], *, customer: str | None = None, owner: str | None = None,
            event: str | None = None, created: int | None = None) -> dict[str, Any]:
     """Store a new object and record its `<type>.created` event (or `event`), in the caller's transaction."""

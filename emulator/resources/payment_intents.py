@@ -13,19 +13,33 @@ from __future__ import annotations
 from typing import Any
 
 from emulator import ids
+from emulator.versions import request_change
 from emulator.billing import money
 from emulator.context import Ctx
 from emulator.errors import CardError, InvalidRequestError
 from emulator.resources import charges, common
 
 OBJECT = "payment_intent"
-CREATE_PARAMS = ("amount", "automatic_payment_methods", "capture_method", "confirm", "currency", "customer",
-                 "description", "error_on_requires_action", "metadata", "off_session", "payment_method",
-                 "payment_method_types", "receipt_email", "return_url", "setup_future_usage", "shipping",
-                 "statement_descriptor", "statement_descriptor_suffix", "use_stripe_sdk")
-UPDATE_PARAMS = ("amount", "currency", "customer", "description", "metadata", "payment_method", "receipt_email",
-                 "setup_future_usage", "shipping", "statement_descriptor", "statement_descriptor_suffix",
-                 "capture_method", "payment_method_types")
+
+
+@request_change("2026-09-30.endive", "POST /v1/payment_intents", "POST /v1/payment_intents/{}",
+                "POST /v1/payment_intents/{}/confirm", "POST /v1/setup_intents", "POST /v1/setup_intents/{}")
+def payment_method_types_to_allowed(params: dict[str, Any]) -> dict[str, Any]:
+    """Before endive, intents listed their methods in `payment_method_types` (which also meant no dynamic
+    payment methods); today that list is `allowed_payment_method_types`."""
+    if "payment_method_types" not in params:
+        return params
+    rest = {key: value for key, value in params.items() if key != "payment_method_types"}
+    rest["allowed_payment_method_types"] = params["payment_method_types"]
+    rest.setdefault("automatic_payment_methods", {"enabled": "false"})
+    return rest
+CREATE_PARAMS = ("allowed_payment_method_types", "amount", "automatic_payment_methods", "capture_method", "confirm",
+                 "currency", "customer", "description", "error_on_requires_action", "excluded_payment_method_types",
+                 "metadata", "off_session", "payment_method", "receipt_email", "return_url", "setup_future_usage",
+                 "shipping", "statement_descriptor", "statement_descriptor_suffix", "use_stripe_sdk")
+UPDATE_PARAMS = ("allowed_payment_method_types", "amount", "currency", "customer", "description",
+                 "excluded_payment_method_types", "metadata", "payment_method", "receipt_email", "setup_future_usage",
+                 "shipping", "statement_descriptor", "statement_descriptor_suffix", "capture_method")
 CONFIRM_PARAMS = ("capture_method", "error_on_requires_action", "off_session", "payment_method", "receipt_email",
                   "return_url", "setup_future_usage", "shipping", "use_stripe_sdk")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
@@ -73,11 +87,10 @@ def create(ctx: Ctx, params: dict[str, Any], *, invoice: str | None = None) -> d
     intent_id = ids.new_id("pi")
     pm = _resolve_payment_method(ctx, params["payment_method"], customer, "payment_method") \
         if params.get("payment_method") else None
-    types = params.get("payment_method_types") or ["card"]
     intent: dict[str, Any] = {
         "id": intent_id,
         "object": OBJECT,
-        "allowed_payment_method_types": None,
+        **common.allowed_payment_method_types(params),
         "amount": amount,
         "amount_capturable": 0,
         "amount_details": {"tip": {}},
@@ -95,7 +108,6 @@ def create(ctx: Ctx, params: dict[str, Any], *, invoice: str | None = None) -> d
         "customer": customer,
         "customer_account": None,
         "description": params.get("description"),
-        "excluded_payment_method_types": None,
         "last_payment_error": None,
         "latest_charge": None,
         "livemode": False,
@@ -107,7 +119,6 @@ def create(ctx: Ctx, params: dict[str, Any], *, invoice: str | None = None) -> d
         "payment_method_configuration_details": None,
         "payment_method_options": {"card": {"installments": None, "mandate_options": None, "network": None,
                                             "request_three_d_secure": "automatic"}},
-        "payment_method_types": list(types),
         "payment_record": None,
         "processing": None,
         "receipt_email": params.get("receipt_email"),
@@ -152,8 +163,8 @@ def update(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
         intent["shipping"] = _shipping(params["shipping"])
     if "metadata" in params:
         intent["metadata"] = common.apply_metadata(intent["metadata"], params["metadata"])
-    if "payment_method_types" in params:
-        intent["payment_method_types"] = list(params["payment_method_types"])
+    if {"allowed_payment_method_types", "excluded_payment_method_types"} & params.keys():
+        intent.update(common.allowed_payment_method_types({**intent, **params}))
     if params.get("payment_method"):
         pm = _resolve_payment_method(ctx, params["payment_method"], intent["customer"], "payment_method")
         intent["payment_method"] = pm["id"]
@@ -189,6 +200,7 @@ def confirm(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
             "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
             "PaymentIntent with cus, specify a payment method attached to this customer along with the "
             "customer ID.", param="payment_method", code="payment_intent_unexpected_state")
+    common.require_return_url(intent, params, "PaymentIntent")
     pm = common.require(ctx, "payment_method", intent["payment_method"], param="payment_method")
     behaviour = test_cards.behaviour_of(pm)
     off_session = bool(params.get("off_session"))

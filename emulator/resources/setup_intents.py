@@ -12,9 +12,11 @@ from emulator.errors import CardError, InvalidRequestError
 from emulator.resources import common
 
 OBJECT = "setup_intent"
-CREATE_PARAMS = ("automatic_payment_methods", "confirm", "customer", "description", "metadata", "payment_method",
-                 "payment_method_types", "return_url", "usage", "use_stripe_sdk", "single_use")
-UPDATE_PARAMS = ("customer", "description", "metadata", "payment_method", "payment_method_types")
+CREATE_PARAMS = ("allowed_payment_method_types", "automatic_payment_methods", "confirm", "customer", "description",
+                 "excluded_payment_method_types", "metadata", "payment_method", "return_url", "usage",
+                 "use_stripe_sdk", "single_use")
+UPDATE_PARAMS = ("allowed_payment_method_types", "customer", "description", "excluded_payment_method_types",
+                 "metadata", "payment_method")
 CONFIRM_PARAMS = ("payment_method", "return_url", "use_stripe_sdk")
 
 
@@ -41,7 +43,6 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     intent = {
         "id": intent_id,
         "object": OBJECT,
-        "allowed_payment_method_types": None,
         "application": None,
         "automatic_payment_methods": common.automatic_payment_methods(params),
         "cancellation_reason": None,
@@ -49,7 +50,6 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "created": ctx.now(),
         "customer": customer,
         "description": params.get("description"),
-        "excluded_payment_method_types": None,
         "flow_directions": None,
         "last_setup_error": None,
         "latest_attempt": None,
@@ -62,7 +62,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         "payment_method_configuration_details": None,
         "payment_method_options": {"card": {"mandate_options": None, "network": None,
                                             "request_three_d_secure": "automatic"}},
-        "payment_method_types": list(params.get("payment_method_types") or ["card"]),
+        **common.allowed_payment_method_types(params),
         "single_use_mandate": None,
         "status": "requires_confirmation" if pm else "requires_payment_method",
         "usage": params.get("usage", "off_session"),
@@ -87,8 +87,8 @@ def update(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
         intent["metadata"] = common.apply_metadata(intent["metadata"], params["metadata"])
     if "customer" in params:
         intent["customer"] = common.require(ctx, "customer", params["customer"], param="customer")["id"]
-    if "payment_method_types" in params:
-        intent["payment_method_types"] = list(params["payment_method_types"])
+    if {"allowed_payment_method_types", "excluded_payment_method_types"} & params.keys():
+        intent.update(common.allowed_payment_method_types({**intent, **params}))
     if params.get("payment_method"):
         intent["payment_method"] = payment_methods.resolve_for_payment(
             ctx, params["payment_method"], intent["customer"], param="payment_method")["id"]
@@ -113,6 +113,7 @@ def confirm(ctx: Ctx, intent_id: str, params: dict[str, Any]) -> dict[str, Any]:
     if not intent["payment_method"]:
         raise InvalidRequestError("You cannot confirm this SetupIntent because it's missing a payment method.",
                                   param="payment_method", code="setup_intent_unexpected_state")
+    common.require_return_url(intent, params, "SetupIntent")
     pm = common.require(ctx, "payment_method", intent["payment_method"], param="payment_method")
     behaviour = test_cards.behaviour_of(pm)
     decline = behaviour.attach_decline()

@@ -23,9 +23,13 @@ DECLINES = [
 ]
 
 
+RETURN_URL = "https://shop.test/return"
+
+
 def pay(client: stripe.StripeClient, token: str, **extra: object) -> stripe.PaymentIntent:
+    """A PaymentIntent confirmed at once, on-session (with the return_url dynamic payment methods need)."""
     return client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "payment_method": token,
-                                                    "confirm": True, **extra})
+                                                    "confirm": True, "return_url": RETURN_URL, **extra})
 
 
 @pytest.mark.parametrize("token", SUCCESS)
@@ -85,7 +89,8 @@ def test_retry_after_decline_with_new_card(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.CardError) as info:
         pay(client, "pm_card_chargeCustomerFail")
     intent_id = info.value.error.payment_intent.id
-    intent = client.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa"})
+    intent = client.v1.payment_intents.confirm(intent_id, params={"payment_method": "pm_card_visa",
+                                                                  "return_url": RETURN_URL})
     assert intent.status == "succeeded"
     assert len(client.v1.charges.list(params={"payment_intent": intent_id}).data) == 2
 
@@ -99,7 +104,8 @@ def test_automatic_payment_methods_keep_allow_redirects(client: stripe.StripeCli
     assert setup.automatic_payment_methods.to_dict() == {"allow_redirects": "never", "enabled": True}
     default = pay(client, "pm_card_visa", automatic_payment_methods={"enabled": True})
     assert default.automatic_payment_methods.allow_redirects == "always"
-    assert pay(client, "pm_card_visa").automatic_payment_methods is None
+    assert pay(client, "pm_card_visa").automatic_payment_methods.to_dict() == {"allow_redirects": "always",
+                                                                               "enabled": True}
 
 
 def test_manual_capture_and_cancel(client: stripe.StripeClient) -> None:
@@ -124,7 +130,7 @@ def test_unconfirmed_lifecycle(client: stripe.StripeClient) -> None:
     updated = client.v1.payment_intents.update(intent.id, params={"payment_method": "pm_card_visa",
                                                                   "metadata": {"order": "42"}})
     assert updated.status == "requires_confirmation"
-    confirmed = client.v1.payment_intents.confirm(intent.id)
+    confirmed = client.v1.payment_intents.confirm(intent.id, params={"return_url": RETURN_URL})
     assert confirmed.status == "succeeded"
     listed = client.v1.payment_intents.list(params={"customer": customer.id})
     assert [i.id for i in listed.data] == [intent.id]
@@ -179,11 +185,11 @@ def test_authentication_via_control_endpoint(client: stripe.StripeClient, http: 
 def test_setup_intents(client: stripe.StripeClient, http: RawHttp) -> None:
     customer = client.v1.customers.create()
     setup = client.v1.setup_intents.create(params={"customer": customer.id, "payment_method": "pm_card_visa",
-                                                   "confirm": True})
+                                                   "confirm": True, "return_url": RETURN_URL})
     assert setup.status == "succeeded" and setup.usage == "off_session"
     assert client.v1.payment_methods.retrieve(setup.payment_method).customer == customer.id
     assert_shape(setup.to_dict())
-    needs = client.v1.setup_intents.create(params={"customer": customer.id, "confirm": True,
+    needs = client.v1.setup_intents.create(params={"customer": customer.id, "confirm": True, "return_url": RETURN_URL,
                                                    "payment_method": "pm_card_authenticationRequiredOnSetup"})
     assert needs.status == "requires_action"
     done = http.post(f"/_emulator/api/intents/{needs.id}/authenticate", data={"outcome": "complete"}).json()
@@ -192,7 +198,7 @@ def test_setup_intents(client: stripe.StripeClient, http: RawHttp) -> None:
     intent = pay(client, done["payment_method"], customer=customer.id, off_session=True)
     assert intent.status == "succeeded"
     with pytest.raises(stripe.CardError):
-        client.v1.setup_intents.create(params={"customer": customer.id, "confirm": True,
+        client.v1.setup_intents.create(params={"customer": customer.id, "confirm": True, "return_url": RETURN_URL,
                                                "payment_method": "pm_card_visa_chargeDeclined"})
     pending = client.v1.setup_intents.create(params={"customer": customer.id})
     canceled = client.v1.setup_intents.cancel(pending.id)
@@ -232,3 +238,34 @@ def test_publishable_key_reads_intent_with_client_secret(client: stripe.StripeCl
     denied = requests.get(f"{base}/v1/payment_intents/{intent.id}", auth=(publishable, ""))
     assert denied.status_code == 404
     assert requests.get(f"{base}/v1/customers", auth=(publishable, "")).status_code == 401
+
+
+def test_dynamic_payment_methods_need_a_return_url_on_session(client: stripe.StripeClient) -> None:
+    """Since 2023-08-16 intents take dynamic payment methods by default: confirming on-session without a
+    return_url is refused unless redirects are turned off; endive lists methods in allowed_payment_method_types
+    and refuses payment_method_types with its own code, which older clients may still send."""
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "confirm": True,
+                                                 "payment_method": "pm_card_visa"})
+    assert missing.value.param == "return_url"
+    with pytest.raises(stripe.InvalidRequestError) as setup_missing:
+        client.v1.setup_intents.create(params={"payment_method": "pm_card_visa", "confirm": True})
+    assert setup_missing.value.param == "return_url"
+    never = client.v1.payment_intents.create(params={
+        "amount": 2000, "currency": "usd", "confirm": True, "payment_method": "pm_card_visa",
+        "automatic_payment_methods": {"enabled": True, "allow_redirects": "never"}})
+    assert never.status == "succeeded"
+    restricted = client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd",
+                                                          "allowed_payment_method_types": ["card"]})
+    assert (restricted.allowed_payment_method_types, restricted.payment_method_types) == (["card"], ["card"])
+    assert_shape(restricted.to_dict())
+    with pytest.raises(stripe.InvalidRequestError) as removed:
+        client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "payment_method_types": ["card"]})
+    assert (removed.value.param, removed.value.code) == ("payment_method_types",
+                                                         "payment_method_types_no_longer_supported")
+    legacy = client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd", "confirm": True,
+                                                      "payment_method": "pm_card_visa",
+                                                      "payment_method_types": ["card"]},
+                                              options={"stripe_version": "2025-06-30.basil"})
+    assert (legacy.status, legacy.automatic_payment_methods, legacy.payment_method_types) == \
+        ("succeeded", None, ["card"])

@@ -450,7 +450,7 @@ def test_manual_invoices_and_payments_live_on_the_customers_clock(client: stripe
     assert credit.created == ts(2026, 1, 1)
     client.v1.customers.update(customer, params={"name": "Clocked"})
     setup = client.v1.setup_intents.create(params={"customer": customer, "payment_method": "pm_card_mastercard",
-                                                   "confirm": True})
+                                                   "confirm": True, "return_url": "https://shop.test/done"})
     client.v1.payment_methods.detach(setup.payment_method)
     assert setup.created == ts(2026, 1, 1)
     for kind in ("customer.updated", "setup_intent.succeeded", "payment_method.detached"):

@@ -9,11 +9,20 @@ from emulator.api import operation
 from emulator.errors import ResourceMissingError
 from emulator.context import Ctx
 from emulator.resources import charges, common, payment_intents, refunds, setup_intents
+from emulator.versions import is_before
+
+
+def _dynamic_payment_methods(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
+    """Since 2023-08-16 an intent created without `automatic_payment_methods` takes dynamic payment methods
+    (enabled, redirects allowed: confirming it on-session then needs a `return_url`)."""
+    if "automatic_payment_methods" in params or is_before(ctx.api_version, "2023-08-16"):
+        return params
+    return {**params, "automatic_payment_methods": {"enabled": True}}
 
 
 @operation("POST", "/v1/payment_intents", supports=payment_intents.CREATE_PARAMS)
 def create_payment_intent(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
-    return payment_intents.create(ctx, params)
+    return payment_intents.create(ctx, _dynamic_payment_methods(ctx, params))
 
 
 @operation("GET", "/v1/payment_intents", supports=(*common.LIST_PARAMS, "customer"))
@@ -95,7 +104,7 @@ def update_refund(ctx: Ctx, params: dict[str, Any], refund: str) -> dict[str, An
 
 @operation("POST", "/v1/setup_intents", supports=setup_intents.CREATE_PARAMS)
 def create_setup_intent(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
-    return setup_intents.create(ctx, params)
+    return setup_intents.create(ctx, _dynamic_payment_methods(ctx, params))
 
 
 @operation("GET", "/v1/setup_intents", supports=(*common.LIST_PARAMS, "customer"))
