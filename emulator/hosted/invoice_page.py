@@ -5,6 +5,7 @@ hosted page allows. The page speaks the customer's language: `preferred_locales[
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
@@ -13,7 +14,7 @@ from emulator import store as store_module
 from emulator.context import Ctx
 from emulator.errors import StripeError
 from emulator.portal import i18n
-from emulator.resources import accounts, branding, invoices
+from emulator.resources import accounts, branding, common, invoices
 from emulator.store import Store
 
 bp = Blueprint("invoice_page", __name__, url_prefix="/invoice")
@@ -46,15 +47,27 @@ def _view(ctx: Ctx, invoice: dict[str, Any]) -> dict[str, Any]:
     return {"t": translator.t, "money": lambda amount: translator.money(amount, invoice["currency"]),
             "date": translator.date, "hook": i18n.hook, "html_lang": translator.html_lang, "theme": theme,
             "accent": theme["brand"], "account_id": ctx.account_id,
+            "taxes": [(translator.tax_label(row), row["amount"]) for row in invoices.tax_rows(ctx, invoice)],
             "saved_method": invoices.payment_method_for(ctx, invoice) is not None}
 
 
 @bp.get("/<invoice_id>")
 def page(invoice_id: str) -> str:
     ctx, invoice = _context(invoice_id)
-    return render_template("hosted/invoice.html", invoice=invoice, printable=False,
-                           message=request.args.get("error") or request.args.get("message"),
-                           message_is_error=bool(request.args.get("error")), **_view(ctx, invoice))
+    # The outcome of a payment made here is shown once (kept server-side, never taken from the URL).
+    with ctx.store.transaction():
+        raw = common.mark_of(ctx, invoice_id, "notice")
+        if raw is not None:
+            common.clear_mark(ctx, invoice_id, "notice")
+    notice = json.loads(raw) if raw is not None else {}
+    return render_template("hosted/invoice.html", invoice=invoice, printable=False, message=notice.get("text"),
+                           message_is_error=bool(notice.get("error")), **_view(ctx, invoice))
+
+
+def _back_with(ctx: Ctx, invoice_id: str, text: str, *, error: bool = False) -> Response:
+    with ctx.store.transaction():
+        common.set_mark(ctx, invoice_id, "notice", json.dumps({"text": text, "error": error}))
+    return redirect(url_for("invoice_page.page", invoice_id=invoice_id))  # type: ignore[return-value]
 
 
 @bp.get("/<invoice_id>/pdf")
@@ -72,6 +85,6 @@ def pay(invoice_id: str) -> Response:
         with ctx.store.transaction():
             result = invoices.pay(ctx, invoice_id, {"payment_method": card} if card else {})
     except StripeError as error:
-        return redirect(url_for("invoice_page.page", invoice_id=invoice_id, error=translator.refusal(error)))
-    message = translator.text("invoice_page.paid" if result["status"] == "paid" else "invoice_page.pending")
-    return redirect(url_for("invoice_page.page", invoice_id=invoice_id, message=message))
+        return _back_with(ctx, invoice_id, translator.refusal(error), error=True)
+    return _back_with(ctx, invoice_id,
+                      translator.text("invoice_page.paid" if result["status"] == "paid" else "invoice_page.pending"))

@@ -12,7 +12,7 @@ from flask import Response, redirect, request, url_for
 
 from emulator.context import Ctx
 from emulator.errors import CardError, StripeError
-from emulator.portal.pages import _finish, _render, _run, _show_message, bp, translator
+from emulator.portal.pages import _finish, _render, _run, _show_message, _take_notice, bp, translator
 from emulator.resources import portal_billing
 
 # Which form field a Stripe error's `param` belongs to.
@@ -20,8 +20,8 @@ _CARD_FIELDS = {"card[number]": "number", "card[exp_month]": "expiry", "card[exp
                 "card[cvc]": "cvc"}
 
 
-def _home(token: str, message: str) -> Response:
-    return _show_message("portal.home", token, message)
+def _home(ctx: Ctx, session: dict[str, Any], token: str, message: str) -> Response:
+    return _show_message(ctx, session, "portal.home", token, message)
 
 
 def _paid_note(ctx: Ctx, session: dict[str, Any], result: dict[str, Any]) -> str:
@@ -134,7 +134,7 @@ def payment_method_return(token: str) -> Response:
 def make_default_payment_method(token: str, pm_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_billing.make_default(ctx, session, pm_id)
-        return _home(token, translator(ctx, session).text("msg.card_default", label=result["label"])
+        return _home(ctx, session, token, translator(ctx, session).text("msg.card_default", label=result["label"])
                      + _paid_note(ctx, session, result))
 
     return _run(token, act, form=True, page="payment_methods")
@@ -144,7 +144,7 @@ def make_default_payment_method(token: str, pm_id: str) -> Response:
 def remove_payment_method(token: str, pm_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_billing.remove(ctx, session, pm_id)
-        return _home(token, translator(ctx, session).text("msg.card_removed", label=result["label"]))
+        return _home(ctx, session, token, translator(ctx, session).text("msg.card_removed", label=result["label"]))
 
     return _run(token, act, form=True, page="payment_methods")
 
@@ -153,7 +153,7 @@ def remove_payment_method(token: str, pm_id: str) -> Response:
 def reset_subscription_payment_method(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_billing.clear_override(ctx, session, subscription_id)
-        return _home(token, translator(ctx, session).text("msg.override_reset", plan=result["product_name"]))
+        return _home(ctx, session, token, translator(ctx, session).text("msg.override_reset", plan=result["product_name"]))
 
     return _run(token, act, form=True, page="payment_methods")
 
@@ -165,7 +165,7 @@ def _billing_page(ctx: Ctx, session: dict[str, Any], token: str, *, error: str |
     if view is None:
         portal_billing.require_feature(ctx, session, "customer_update")
     return _render("portal/billing_edit.html", ctx, session, token, status=status, billing=view, error=error,
-                   error_field=error_field, message=request.args.get("message"))
+                   error_field=error_field, message=_take_notice(ctx, session))
 
 
 def _address_form(prefix: str) -> dict[str, str]:
@@ -210,7 +210,7 @@ def add_tax_id(token: str) -> Response:
             return _billing_page(ctx, session, token, error=translator(ctx, session).refusal(error),
                                  error_field="tax_id", status=400)
         message = translator(ctx, session).text("msg.tax_id_added", value=tax_id["value"])
-        return _show_message("portal.billing", token, message)
+        return _show_message(ctx, session, "portal.billing", token, message)
 
     return _run(token, act, form=True, page="billing")
 
@@ -220,6 +220,6 @@ def delete_tax_id(token: str, tax_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         removed = portal_billing.delete_tax_id(ctx, session, tax_id)
         message = translator(ctx, session).text("msg.tax_id_removed", value=removed["value"])
-        return _show_message("portal.billing", token, message)
+        return _show_message(ctx, session, "portal.billing", token, message)
 
     return _run(token, act, form=True, page="billing")

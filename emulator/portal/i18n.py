@@ -124,6 +124,13 @@ class Translator:
                              months=terms.months)
         return self.text("coupon.once" if terms.duration == "once" else "coupon.forever", off=off)
 
+    def tax_label(self, row: dict[str, Any]) -> str:
+        """A tax row's name as invoices show it: "VAT (20%)", "MwSt. (19 %)"."""
+        if row.get("percentage") is None:
+            return row["display_name"]
+        percent = format_percent(row["percentage"] / 100, locale=self.babel, decimal_quantization=False)
+        return f"{row['display_name']} ({percent})"
+
     def interval(self, recurring: dict[str, Any]) -> str:
         """"per month", "every 3 months"."""
         count, interval = recurring["interval_count"], recurring["interval"]

@@ -7,6 +7,7 @@ the task is done. Failures render the portal's own error page, never a traceback
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -17,8 +18,9 @@ from emulator import engine, store as store_module
 from emulator.context import Ctx
 from emulator.errors import StripeError
 from emulator.portal import i18n
-from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, invoices, portal_billing,
-                                portal_cancellations, portal_flows, portal_updates, public_details, tax_ids)
+from emulator.resources import (accounts, billing_portal_sessions as sessions, branding, common, invoices,
+                                portal_billing, portal_cancellations, portal_flows, portal_updates, public_details,
+                                tax_ids)
 from emulator.store import Store
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
@@ -81,7 +83,7 @@ def _render(template: str, ctx: Ctx, session: dict[str, Any], token: str, status
                            theme=branding.theme(ctx, business), session_account=ctx.account_id,
                            csrf_token=sessions.csrf_token(ctx, session["id"]),
                            money=lang.money, date=lang.date, interval=lang.interval, t=lang.t, hook=i18n.hook,
-                           coupon_terms=lang.coupon_terms, tax_id_label=tax_ids.label,
+                           coupon_terms=lang.coupon_terms, tax_id_label=tax_ids.label, tax_label=lang.tax_label,
                            hook_link=i18n.hook_link,
                            html_lang=lang.html_lang, **values)
     return Response(body, status=status, mimetype="text/html")
@@ -123,9 +125,28 @@ def _see_other(url: str) -> Response:
     return redirect(url, code=303)  # type: ignore[return-value]
 
 
-def _show_message(endpoint: str, token: str, message: str) -> Response:
+def _notify(ctx: Ctx, session: dict[str, Any], text: str, *, error: bool = False) -> None:
+    """Keep a notice (an outcome, or an error) for the session's next page, which shows it once: notices never
+    travel in the URL, so a link cannot carry text of its own and a reload does not repeat the outcome."""
+    common.set_mark(ctx, session["id"], "notice", json.dumps({"text": text, "error": error}))
+
+
+def _take_notice(ctx: Ctx, session: dict[str, Any], *, error: bool = False) -> str | None:
+    """The notice kept for this page (once), or None."""
+    raw = common.mark_of(ctx, session["id"], "notice")
+    if raw is None:
+        return None
+    notice = json.loads(raw)
+    if notice["error"] != error:
+        return None
+    common.clear_mark(ctx, session["id"], "notice")
+    return notice["text"]
+
+
+def _show_message(ctx: Ctx, session: dict[str, Any], endpoint: str, token: str, message: str) -> Response:
     """After a form: back to a portal page (`portal.home`, `portal.billing`) showing the outcome."""
-    return _see_other(f"{url_for(endpoint, token=token)}?{urlencode({'message': message})}")
+    _notify(ctx, session, message)
+    return _see_other(url_for(endpoint, token=token))
 
 
 def _gate(ctx: Ctx, session: dict[str, Any], token: str, page: str, subscription_id: str | None = None
@@ -155,7 +176,7 @@ def _finish(ctx: Ctx, session: dict[str, Any], token: str, message: str) -> Resp
     if session.get("flow") and portal_flows.completion(ctx, session) is None:
         if portal_flows.complete(ctx, session, message)["type"] != "portal_homepage":
             return _after_completion(session, token)
-    return _show_message("portal.home", token, message)
+    return _show_message(ctx, session, "portal.home", token, message)
 
 
 # Bounds the `invoices` query parameter (SQLite integers are 64-bit).
@@ -178,7 +199,7 @@ def home(token: str) -> Response:
         view = portal_updates.overview(ctx, session, _invoice_rows(request.args.get("invoices")))
         return _render("portal/home.html", ctx, session, token, view=view,
                        payment_methods=portal_billing.payment_methods_view(ctx, session),
-                       billing=portal_billing.billing_view(ctx, session), message=request.args.get("message"))
+                       billing=portal_billing.billing_view(ctx, session), message=_take_notice(ctx, session))
 
     return _run(token, show, page="home")
 
@@ -201,7 +222,7 @@ def update_plan(token: str, subscription_id: str) -> Response:
     def show(ctx: Ctx, session: dict[str, Any]) -> Response:
         return _render("portal/update.html", ctx, session, token,
                        view=portal_updates.options(ctx, session, subscription_id, request.args.get("interval")),
-                       error=request.args.get("error"), interval_key=portal_updates.interval_key)
+                       error=_take_notice(ctx, session, error=True), interval_key=portal_updates.interval_key)
 
     return _run(token, show, page="update", subscription_id=subscription_id)
 
@@ -246,13 +267,14 @@ def confirm(token: str, subscription_id: str) -> Response:
                 raise
             # A choice that cannot be confirmed (the current plan again, a code that cannot be used, a
             # quantity out of range; also a confirm page reopened after the change): back to the picker.
-            return _see_other(url_for("portal.update_plan", token=token, subscription_id=subscription_id,
-                                      error=translator(ctx, session).refusal(refused)))
+            _notify(ctx, session, translator(ctx, session).refusal(refused), error=True)
+            return _see_other(url_for("portal.update_plan", token=token, subscription_id=subscription_id))
         flow = session.get("flow") or {}
         back = url_for("portal.update_plan", token=token, subscription_id=subscription_id) \
             if flow.get("type") != "subscription_update_confirm" else None
         return _render("portal/confirm.html", ctx, session, token, view=view, price=price,
-                       quantity="" if quantity is None else quantity, back_url=back, error=request.args.get("error"),
+                       quantity="" if quantity is None else quantity, back_url=back,
+                       error=_take_notice(ctx, session, error=True),
                        promotion_code=request.args.get("promotion_code", "").strip())
 
     return _run(token, show, page="confirm", subscription_id=subscription_id)
@@ -285,9 +307,8 @@ def _payment_incomplete(ctx: Ctx, session: dict[str, Any], token: str, subscript
 def _back_to_confirm(ctx: Ctx, session: dict[str, Any], token: str, subscription_id: str,
                      error: dict[str, Any] | None, picked: dict[str, Any]) -> Response:
     lang = translator(ctx, session)
-    message = lang.text("confirm.payment_failed", reason=lang.payment_error(error))
-    return _see_other(url_for("portal.confirm", token=token, subscription_id=subscription_id, error=message,
-                              **picked))
+    _notify(ctx, session, lang.text("confirm.payment_failed", reason=lang.payment_error(error)), error=True)
+    return _see_other(url_for("portal.confirm", token=token, subscription_id=subscription_id, **picked))
 
 
 @bp.get("/session/<token>/subscriptions/<subscription_id>/payment")

@@ -148,6 +148,17 @@ def readable_text(background: str) -> str:
     return DARK_TEXT if dark >= light else LIGHT_TEXT
 
 
+def readable_on_white(color: str, minimum: float = 4.5) -> str:
+    """`color` darkened just enough for text on a white page to reach WCAG's 4.5:1 (links and focus rings in a
+    light brand colour stay readable; dark colours are kept as they are)."""
+    channels = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    candidate = color
+    while 1.05 / (_luminance(candidate) + 0.05) < minimum and any(channels):
+        channels = [int(channel * 0.9) for channel in channels]
+        candidate = "#" + "".join(f"{channel:02x}" for channel in channels)
+    return candidate
+
+
 def initials(name: str) -> str:
     """Up to two initials of the business name (the portal's avatar when there is no logo or icon)."""
     words = [word for word in re.split(r"\s+", name.strip()) if word]
@@ -163,7 +174,8 @@ def theme(ctx: Ctx, business_name: str) -> dict[str, Any]:
     pane = current["background_color"] or current["secondary_color"] or DEFAULT_PANE
     style = current["border_style"] or "rounded"
     picture = "logo" if current["logo"] else "icon" if current["icon"] else None
-    return {"button": button, "button_text": readable_text(button), "pane": pane, "pane_text": readable_text(pane),
+    return {"button": button, "button_text": readable_text(button), "link": readable_on_white(button),
+            "pane": pane, "pane_text": readable_text(pane),
             "font": FONTS[current["font_family"] or "default"], "font_family": current["font_family"] or "default",
             "radius": RADII[style][0], "card_radius": RADII[style][1], "border_style": style,
             "image": picture, "image_version": current[picture]["version"] if picture else None,
@@ -175,6 +187,6 @@ def invoice_theme(ctx: Ctx) -> dict[str, Any]:
     current = settings(ctx)
     brand = current["primary_color"] or current["button_color"] or DEFAULT_BUTTON
     accent = current["secondary_color"] or current["background_color"]
-    return {"brand": brand, "brand_text": readable_text(brand), "accent": accent,
+    return {"brand": brand, "brand_text": readable_text(brand), "link": readable_on_white(brand), "accent": accent,
             "accent_text": readable_text(accent) if accent else None,
             "icon_version": current["icon"]["version"] if current["icon"] else None}

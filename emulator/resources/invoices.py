@@ -239,6 +239,20 @@ def _taxes(ctx: Ctx, lines: list[dict[str, Any]]) -> tuple[int, int, list[dict[s
     return exclusive, inclusive, list(summary.values())
 
 
+def tax_rows(ctx: Ctx, invoice: dict[str, Any]) -> list[dict[str, Any]]:
+    """The taxes an invoice adds to its subtotal, as its pages list them between discounts and total: one row
+    per exclusive tax rate (`display_name`, `percentage`, `amount`). Inclusive taxes are already inside the
+    line amounts."""
+    rows = []
+    for tax in invoice.get("total_taxes") or []:
+        if tax["tax_behavior"] == "inclusive":
+            continue
+        rate = ctx.store.get(ctx.account_id, tax["tax_rate_details"]["tax_rate"], "tax_rate") or {}
+        rows.append({"display_name": rate.get("display_name") or "Tax", "percentage": rate.get("percentage"),
+                     "amount": tax["amount"]})
+    return rows
+
+
 def usable_balance(customer: dict[str, Any], currency: str) -> int:
     """The customer's balance an invoice in `currency` uses: only a balance in the invoice's currency (a deleted
     customer's none)."""

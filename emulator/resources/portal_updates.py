@@ -578,6 +578,7 @@ def preview(ctx: Ctx, session: dict[str, Any], subscription_id: str, price_id: s
         # A downgrade invoiced at once can total less than zero: the difference goes to the credit balance.
         "credit": -invoice["total"] if immediate and invoice["total"] < 0 else 0,
         "invoice": invoice,
+        "taxes": invoices.tax_rows(ctx, invoice),
         "invoice_is_today": immediate,
         "next_invoice_at": None if immediate else period_end,
         "currency": price["currency"],

@@ -93,3 +93,19 @@ def test_an_invoice_without_a_payment_method_to_charge(client: stripe.StripeClie
     assert client.v1.invoices.retrieve(subscription.latest_invoice).attempt_count == 0
     page = requests.get(client.v1.invoices.retrieve(subscription.latest_invoice).hosted_invoice_url).text
     assert "the saved default payment method" not in page and "test card Visa 4242" in page
+
+
+def test_pages_list_exclusive_taxes(client: stripe.StripeClient) -> None:
+    """Subtotal, discount, each exclusive tax ("VAT (20%)") and total add up on the hosted page and its
+    printable version, in the customer's language."""
+    vat = client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 20, "inclusive": False})
+    customer = client.v1.customers.create(params={"preferred_locales": ["de"]})
+    client.v1.invoice_items.create(params={"customer": customer.id, "amount": 2000, "currency": "usd",
+                                           "tax_rates": [vat.id]})
+    invoice = client.v1.invoices.create(params={"customer": customer.id, "pending_invoice_items_behavior": "include",
+                                                "collection_method": "send_invoice", "days_until_due": 30})
+    finalized = client.v1.invoices.finalize_invoice(invoice.id)
+    assert (finalized.subtotal, finalized.total) == (2000, 2400)
+    for url in (finalized.hosted_invoice_url, finalized.invoice_pdf):
+        html = requests.get(url).text
+        assert "VAT (20\xa0%)" in html and "4,00\xa0$" in html and "24,00\xa0$" in html

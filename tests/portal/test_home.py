@@ -190,3 +190,22 @@ def test_pages_fit_a_phone_screen(client: stripe.StripeClient, browser: Any) -> 
                 assert phone.evaluate("document.documentElement.scrollWidth") <= 375, (locale, path)
     finally:
         context.close()
+
+
+def test_notices_come_from_the_portal_not_the_link(client: stripe.StripeClient, page: Any) -> None:
+    """An outcome is shown once after the action (a reload does not repeat it) and a link cannot carry text of
+    its own for the portal to show."""
+    configuration = home_configuration(client)
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}]})
+    open_portal(client, page, customer, configuration)
+    home = page.url
+    page.goto(f"{home}?message=A+refund+of+%24500+is+on+its+way.")
+    assert page.get_by_test_id("portal-message").count() == 0
+    page.get_by_test_id("cancel-plan").click()
+    page.get_by_test_id("cancel-continue").click()
+    page.get_by_test_id("cancel-confirm").click()
+    assert "cancel" in text(page, "portal-message").lower() and "message=" not in page.url
+    page.reload()
+    assert page.get_by_test_id("portal-message").count() == 0

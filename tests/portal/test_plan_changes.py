@@ -522,3 +522,20 @@ def test_quantity_fields_start_inside_each_products_range(client: stripe.StripeC
     page.locator(f'[data-testid="plan-option"][data-price="{prices["Pro"]}"]').click()
     page.get_by_test_id("plan-continue").click()
     assert text(page, "confirm-new-plan").startswith("Pro · $100.00")  # 2 x $50.00
+
+
+def test_the_confirm_page_lists_taxes(client: stripe.StripeClient, page: Any) -> None:
+    """The confirm page's lines, taxes and amount due add up like the invoice they preview."""
+    prices, configuration = portal_catalog(client)
+    vat = client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 20, "inclusive": False})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Basic"]}],
+                                                          "default_tax_rates": [vat.id]})
+    advance(client, clock, ts(2026, 4, 16))
+    open_portal(client, page, customer, configuration)
+    choose(page, prices["Pro"])
+    assert text(page, "confirm-tax-line") == "VAT (20%)\t$3.00"  # on +$25.00 less $10.00 credited
+    assert text(page, "confirm-amount-due-today") == "$18.00"
+    page.get_by_test_id("confirm-submit").click()
+    invoice = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice)
+    assert (invoice.subtotal, invoice.total) == (2500 - 1000, 1800)
