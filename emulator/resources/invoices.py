@@ -333,7 +333,8 @@ def create_draft(ctx: Ctx, *, customer: dict[str, Any], currency: str, billing_r
         "customer_tax_ids": [],
         "default_payment_method": default_payment_method,
         "default_source": None,
-        "default_tax_rates": [],
+        # A subscription's invoices carry its default tax rates (Stripe copies them).
+        "default_tax_rates": list((subscription or {}).get("default_tax_rates") or []),
         "description": description,
         "discounts": list(discounts or []),
         "due_date": now + days_until_due * 86400 if collection_method == "send_invoice" and days_until_due else None,

@@ -19,7 +19,7 @@ from emulator import events, ids, timers
 from emulator.billing import periods
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
-from emulator.resources import common, coupons, metered_usage, prices, promotion_codes, subscriptions
+from emulator.resources import common, coupons, metered_usage, plans, prices, promotion_codes, subscriptions
 
 OBJECT = "subscription_schedule"
 MAX_PHASES = 10
@@ -826,6 +826,34 @@ def start_due(ctx: Ctx, schedule_id: str) -> None:
         _start(ctx, schedule_id)
 
 
+def renewing_as(ctx: Ctx, subscription: dict[str, Any]) -> dict[str, Any] | None:
+    """What `invoice.upcoming` previews for a managed subscription: the items of the phase that starts at the
+    period end (the phase change comes before that renewal), or None when the schedule cancels it then."""
+    schedule = ctx.store.get(ctx.account_id, subscription["schedule"], OBJECT) if subscription.get("schedule") \
+        else None
+    current = (schedule or {}).get("current_phase")
+    if schedule is None or schedule["status"] != "active" or current is None or \
+            current["end_date"] != subscriptions.current_period(subscription)[1]:
+        return subscription
+    following = [phase for phase in schedule["phases"] if phase["start_date"] >= current["end_date"]]
+    if not following:
+        return None if schedule["end_behavior"] == "cancel" else subscription
+    existing = {item["price"]["id"]: item for item in subscription["items"]["data"]}
+    template = subscription["items"]["data"][0]
+    items = []
+    for phase_item in following[0]["items"]:
+        price = prices.require(ctx, phase_item["price"])
+        item = dict(existing.get(price["id"]) or {**template, "id": template["id"], "price": price,
+                                                  "plan": plans.plan_view(price)})
+        if "quantity" in phase_item:
+            item["quantity"] = phase_item["quantity"]
+        items.append(item)
+    renewing = subscriptions._copy(subscription)
+    renewing["items"]["data"] = items
+    return renewing
+
+
 subscriptions.BEFORE_RENEW_HOOKS.append(due_before_renewal)
+subscriptions.UPCOMING_HOOKS.append(renewing_as)
 subscriptions.AFTER_UPDATE_HOOKS.append(_reflect_direct_edit)
 subscriptions.AFTER_CANCEL_HOOKS.append(_subscription_canceled)

@@ -25,7 +25,9 @@ from emulator.versions import request_change
 OBJECT = "subscription"
 INCOMPLETE_EXPIRY = 23 * 3600
 TRIAL_WILL_END_BEFORE = 3 * 86400
-CREATE_PARAMS = ("add_invoice_items", "automatic_tax", "backdate_start_date", "billing_cycle_anchor",
+CREATE_PARAMS = ("add_invoice_items.discountable", "add_invoice_items.metadata", "add_invoice_items.period",
+                 "add_invoice_items.price", "add_invoice_items.price_data", "add_invoice_items.quantity",
+                 "add_invoice_items.tax_rates", "automatic_tax", "backdate_start_date", "billing_cycle_anchor",
                  "billing_cycle_anchor_config", "billing_mode", "cancel_at", "cancel_at_period_end",
                  "collection_method", "currency", "customer", "days_until_due", "default_payment_method",
                  "default_tax_rates", "description", "discounts", "items.metadata", "items.price", "items.price_data",
@@ -149,9 +151,14 @@ def _check_quantity(price: dict[str, Any], spec: dict[str, Any], param: str) -> 
     if metered_usage.is_metered(price) and spec.get("quantity") is not None:
         raise InvalidRequestError("Quantity should not be specified where usage_type is `metered`. Remove "
                                   f"quantity from `{param}`.", param=f"{param}[quantity]")
+    if (spec.get("quantity") or 0) < 0:
+        raise InvalidRequestError("Invalid integer: quantity must be at least 0.", param=f"{param}[quantity]")
 
 
 def _resolve_price(ctx: Ctx, spec: dict[str, Any], param: str) -> dict[str, Any]:
+    if spec.get("price_data") and (spec.get("price") or spec.get("plan")):
+        raise InvalidRequestError("You may only specify one of these parameters: price, price_data.",
+                                  param=f"{param}[price_data]", code="parameters_exclusive")
     if spec.get("price_data"):
         data = spec["price_data"]
         return prices.create(ctx, {"product": data["product"], "currency": data["currency"],
@@ -265,9 +272,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
                                                       param="default_payment_method")["id"]
     collection_method = params.get("collection_method", "charge_automatically")
     days_until_due = params.get("days_until_due")
-    if collection_method == "send_invoice" and days_until_due is None:
-        raise InvalidRequestError("Missing required param: days_until_due (required with send_invoice).",
-                                  param="days_until_due", code="parameter_missing")
+    _check_days_until_due(collection_method, days_until_due)
     trial_end = _trial_end_for_create(params, item_prices, now)
     anchor = params.get("billing_cycle_anchor")
     config = params.get("billing_cycle_anchor_config")
@@ -549,6 +554,16 @@ def _open_intent(ctx: Ctx, invoice: dict[str, Any], subscription: dict[str, Any]
         ctx.store.update(ctx.account_id, {**intent, "setup_future_usage": "off_session"})
 
 
+def _check_days_until_due(collection_method: str, days_until_due: int | None) -> None:
+    """`days_until_due` goes with `send_invoice` (required there, refused with `charge_automatically`)."""
+    if collection_method == "send_invoice" and days_until_due is None:
+        raise InvalidRequestError("Missing required param: days_until_due (required with send_invoice).",
+                                  param="days_until_due", code="parameter_missing")
+    if collection_method == "charge_automatically" and days_until_due is not None:
+        raise InvalidRequestError("days_until_due can only be set when collection_method is send_invoice.",
+                                  param="days_until_due")
+
+
 def _trial_end_for_create(params: dict[str, Any], item_prices: list[dict[str, Any]], now: int) -> int | None:
     if params.get("trial_end") is not None:
         value = params["trial_end"]
@@ -646,16 +661,35 @@ def one_off_price(ctx: Ctx, spec: dict[str, Any], param: str) -> dict[str, Any]:
 def _add_invoice_item(ctx: Ctx, customer: dict[str, Any], subscription: dict[str, Any], spec: dict[str, Any],
                       param: str, period: tuple[int, int] | None = None) -> None:
     """A one-off item for the next invoice. Its period defaults, as in Stripe, to the latest item period start
-    and the earliest item period end."""
+    and the earliest item period end (`period[start|end][type]`, or timestamps); its `tax_rates`, else the
+    subscription's default tax rates."""
+    from emulator.resources import tax_rates as tax_rate_resource
+
     quantity = spec.get("quantity", 1)
     price = one_off_price(ctx, spec, param)
     if period is None:
-        items = subscription["items"]["data"]
-        period = (max(i["current_period_start"] for i in items), min(i["current_period_end"] for i in items))
+        period = _one_off_period(ctx, subscription, spec.get("period") or {}, param)
+    rates = tax_rate_resource.resolve(ctx, spec["tax_rates"], f"{param}[tax_rates]") if spec.get("tax_rates") \
+        else subscription.get("default_tax_rates") or []
     item = invoice_items.build(ctx, customer=customer, amount=item_amount(price, quantity), currency=price["currency"],
                                description=_product_name(ctx, price), period=period, quantity=quantity,
-                               price=price, subscription=subscription["id"], metadata=spec.get("metadata"))
+                               price=price, subscription=subscription["id"], metadata=spec.get("metadata"),
+                               discountable=spec.get("discountable", True), tax_rates=rates)
     invoice_items.store(ctx, item)
+
+
+def _one_off_period(ctx: Ctx, subscription: dict[str, Any], spec: dict[str, Any], param: str) -> tuple[int, int]:
+    items = subscription["items"]["data"]
+    start_spec, end_spec = spec.get("start") or {}, spec.get("end") or {}
+    start = {"now": ctx.now(), "timestamp": start_spec.get("timestamp")}.get(
+        start_spec.get("type"), max(i["current_period_start"] for i in items))
+    end = end_spec.get("timestamp") if end_spec.get("type") == "timestamp" else \
+        min(i["current_period_end"] for i in items)
+    if start is None or end is None:
+        raise InvalidRequestError("A period of type `timestamp` needs its `timestamp`.", param=f"{param}[period]")
+    if end < start:
+        raise InvalidRequestError("The period's end must not be before its start.", param=f"{param}[period][end]")
+    return start, end
 
 
 # -- periods and timers -----------------------------------------------------------------------------------
@@ -1167,7 +1201,15 @@ def upcoming(ctx: Ctx, subscription_id: str) -> None:
     subscription = ctx.store.get(ctx.account_id, subscription_id, OBJECT)
     if subscription is None or subscription["status"] not in ("active", "trialing", "past_due"):
         return
+    for hook in UPCOMING_HOOKS:
+        subscription = hook(ctx, subscription)
+        if subscription is None:
+            return  # it ends at the period end: no renewal to announce
     events.emit(ctx, "invoice.upcoming", upcoming_invoice(ctx, subscription))
+
+
+# (ctx, subscription) -> the subscription as it will renew (a schedule's next phase), or None when it will not.
+UPCOMING_HOOKS: list[Any] = []
 
 
 def trial_will_end(ctx: Ctx, subscription_id: str) -> None:
@@ -1232,8 +1274,12 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
             ctx, pm, subscription["customer"], param="default_payment_method")["id"]
     if "collection_method" in params:
         subscription["collection_method"] = params["collection_method"]
+        if params["collection_method"] == "charge_automatically":
+            subscription["days_until_due"] = None
     if "days_until_due" in params:
         subscription["days_until_due"] = params["days_until_due"]
+    if {"collection_method", "days_until_due"} & params.keys():
+        _check_days_until_due(subscription["collection_method"], subscription["days_until_due"])
     if "default_tax_rates" in params:
         from emulator.resources import tax_rates as tax_rate_resource
 
@@ -1280,6 +1326,8 @@ def update(ctx: Ctx, subscription_id: str, params: dict[str, Any]) -> dict[str, 
         _start_trial(ctx, before, subscription, now, behavior)
         # A schedule's phase bills the trial itself, with the phase's add_invoice_items.
         immediate = immediate or not ctx.memo.get("schedule_applying")
+    if ctx.memo.get("trial_ended_now"):
+        immediate = True  # trial_end=now: the period starting now is billed at once
     _end_trial_by_cancel_at(subscription)
     if behavior != "none":
         _credit_after_cancel_at(ctx, before, subscription, now)

@@ -17,7 +17,7 @@ from emulator.resources import common
 
 OBJECT = "test_helpers.test_clock"
 DELETES_AFTER_SECONDS = 30 * 86400  # the guide's 30 days; Stripe's API example shows 7 (UNCONFIRMED)
-MAX_ADVANCE_WITHOUT_SUBSCRIPTIONS = 2 * 366 * 86400
+MAX_ADVANCE_WITHOUT_SUBSCRIPTIONS = 730 * 86400  # two years (Stripe: at most two years ahead)
 
 # fn(ctx, clock) -> the latest frozen_time the clock may advance to (Stripe: two shortest intervals).
 ADVANCE_LIMITS: list[Callable[[Ctx, dict[str, Any]], int | None]] = []

@@ -644,3 +644,24 @@ def test_billing_mode_and_default_anchor(client: stripe.StripeClient) -> None:
                                                     "billing_mode": {"type": "classic"}})
     adopted = client.v1.subscription_schedules.create(params={"from_subscription": direct.id})
     assert adopted.billing_mode.type == "classic"
+
+
+def test_invoice_upcoming_previews_the_next_phase(client: stripe.StripeClient) -> None:
+    """invoice.upcoming shows the renewal as the schedule will make it (the next phase's price), and is not
+    sent when the schedule cancels the subscription at the period end."""
+    prices = setup_catalog(client, {"Ten": 1000, "Twenty": 2000})
+    clock, customer = clock_customer(client, ts(2026, 6, 1))
+    moving = client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now",
+        "phases": [{"items": [{"price": prices["Ten"]}], "duration": {"interval": "month"}},
+                   {"items": [{"price": prices["Twenty"], "quantity": 2}], "duration": {"interval": "month"}}]})
+    client.v1.subscription_schedules.create(params={
+        "customer": customer, "start_date": "now", "end_behavior": "cancel",
+        "phases": [{"items": [{"price": prices["Ten"]}], "duration": {"interval": "month"}}]})
+    advance(client, clock, ts(2026, 6, 29))
+    upcoming = client.v1.events.list(params={"type": "invoice.upcoming"}).data
+    assert [(e.data.object.parent.subscription_details.subscription, e.data.object.total) for e in upcoming] == \
+        [(moving.subscription, 4000)]
+    advance(client, clock, ts(2026, 7, 1, 2))
+    renewal = client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(moving.subscription).latest_invoice)
+    assert renewal.total == 4000

@@ -1308,3 +1308,49 @@ def test_trial_ending_with_the_anchor_unchanged_prorates_to_the_next_boundary(cl
     assert (first.total, first.status) == (2100, "paid")
     advance(client, clock, ts(2026, 2, 1, 2))
     assert client.v1.invoices.retrieve(client.v1.subscriptions.retrieve(subscription.id).latest_invoice).total == 3100
+
+
+def test_trial_end_now_bills_the_new_period_at_once(client: stripe.StripeClient) -> None:
+    prices = setup_catalog(client, {"Pro": 2000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    subscription = client.v1.subscriptions.create(params={"customer": customer, "items": [{"price": prices["Pro"]}],
+                                                          "trial_period_days": 14})
+    advance(client, clock, ts(2026, 4, 5))
+    ended = client.v1.subscriptions.update(subscription.id, params={"trial_end": "now"})
+    assert (ended.status, ended.billing_cycle_anchor) == ("active", ts(2026, 4, 5))
+    invoice = client.v1.invoices.retrieve(ended.latest_invoice)
+    assert (invoice.total, invoice.status, invoice.lines.data[0].period.end) == (2000, "paid", ts(2026, 5, 5))
+
+
+def test_one_off_items_at_creation_take_tax_rates_and_periods(client: stripe.StripeClient) -> None:
+    """add_invoice_items: their own tax rates, else the subscription's default ones (which its invoices carry);
+    `period` types; negative quantities and price with price_data are refused."""
+    prices = setup_catalog(client, {"Pro": 1000})
+    clock, customer = clock_customer(client, ts(2026, 4, 1))
+    vat = client.v1.tax_rates.create(params={"display_name": "VAT", "percentage": 10, "inclusive": False})
+    setup_product = client.v1.products.create(params={"name": "Setup"})
+    subscription = client.v1.subscriptions.create(params={
+        "customer": customer, "items": [{"price": prices["Pro"]}], "default_tax_rates": [vat.id],
+        "add_invoice_items": [{"price_data": {"currency": "usd", "product": setup_product.id, "unit_amount": 500},
+                               "period": {"start": {"type": "timestamp", "timestamp": ts(2026, 3, 1)},
+                                          "end": {"type": "min_item_period_end"}}}]})
+    invoice = client.v1.invoices.retrieve(subscription.latest_invoice)
+    assert (invoice.subtotal, invoice.total) == (1500, 1650)
+    assert [rate.id for rate in invoice.default_tax_rates] == [vat.id]
+    setup_line = next(line for line in invoice.lines.data if line.amount == 500)
+    assert (setup_line.period.start, setup_line.period.end) == (ts(2026, 3, 1), ts(2026, 5, 1))
+    with pytest.raises(stripe.InvalidRequestError) as negative:
+        client.v1.subscriptions.update(subscription.id, params={
+            "items": [{"id": subscription["items"].data[0].id, "quantity": -3}]})
+    assert negative.value.param == "items[0][quantity]"
+    with pytest.raises(stripe.InvalidRequestError) as both:
+        client.v1.subscriptions.create(params={"customer": customer, "items": [{
+            "price": prices["Pro"], "price_data": {"currency": "usd", "product": setup_product.id, "unit_amount": 1,
+                                                   "recurring": {"interval": "month"}}}]})
+    assert both.value.param == "items[0][price_data]"
+    with pytest.raises(stripe.InvalidRequestError) as days:
+        client.v1.subscriptions.update(subscription.id, params={"days_until_due": 10})
+    assert days.value.param == "days_until_due"
+    with pytest.raises(stripe.InvalidRequestError) as missing:
+        client.v1.subscriptions.update(subscription.id, params={"collection_method": "send_invoice"})
+    assert missing.value.param == "days_until_due"
