@@ -20,7 +20,8 @@ from emulator.versions import downgrade
 MAX_EXPAND_DEPTH = 4
 # "Includable" fields: stored on the object but sent only when named in expand[] (Stripe's wording).
 INCLUDABLE: dict[str, frozenset[str]] = {"coupon": frozenset({"applies_to"}), "price": frozenset({"tiers"}),
-                                         "plan": frozenset({"tiers"}), "invoice": frozenset({"confirmation_secret"})}
+                                         "plan": frozenset({"tiers"}), "invoice": frozenset({"confirmation_secret"}),
+                                         "search_result": frozenset({"total_count"})}
 EXPANDABLE: dict[str, frozenset[str]] = {
     object_type: frozenset(paths)
     for object_type, paths in json.loads(
@@ -171,14 +172,32 @@ def _charge_refunds(ctx: Ctx, charge: dict[str, Any]) -> dict[str, Any]:
     return {"object": "list", "data": rows, "has_more": False, "url": f"/v1/charges/{charge['id']}/refunds"}
 
 
-# Includable fields computed on request (not stored on the object).
-COMPUTED_INCLUDABLE: dict[tuple[str, str], Any] = {("invoice", "payments"): _invoice_payments,
-                                                   ("invoice", "confirmation_secret"): _invoice_confirmation_secret,
-                                                   ("charge", "refunds"): _charge_refunds}
+def _customer_list(object_type: str, path: str, keep: Any = None) -> Any:
+    def compute(ctx: Ctx, customer: dict[str, Any]) -> dict[str, Any]:
+        rows = [row for row in ctx.store.select(ctx.account_id, object_type, where="customer = ?",
+                                                args=(customer["id"],))
+                if not row.get("deleted") and (keep is None or keep(row))]
+        return {"object": "list", "data": rows, "has_more": False, "url": f"/v1/customers/{customer['id']}/{path}"}
+    return compute
+
+
+# Includable fields computed on request (not stored on the object). A customer's subscriptions (the current
+# ones), tax IDs and card sources are sent only when expanded, as Stripe does since 2020-08-27.
+COMPUTED_INCLUDABLE: dict[tuple[str, str], Any] = {
+    ("invoice", "payments"): _invoice_payments,
+    ("invoice", "confirmation_secret"): _invoice_confirmation_secret,
+    ("charge", "refunds"): _charge_refunds,
+    ("customer", "subscriptions"): _customer_list(
+        "subscription", "subscriptions", lambda s: s["status"] not in ("canceled", "incomplete_expired")),
+    ("customer", "tax_ids"): _customer_list("tax_id", "tax_ids"),
+    ("customer", "sources"): _customer_list("card", "sources"),
+}
 
 
 def _drop_unrequested(obj: dict[str, Any], wanted: set[str], prefix: str) -> None:
     if obj.get("object") in ("list", "search_result"):
+        if obj.get("object") == "search_result" and prefix + "total_count" not in wanted:
+            obj.pop("total_count", None)  # only with expand[]=total_count, as Stripe's search does
         for item in obj.get("data", []):
             if isinstance(item, dict):
                 _drop_unrequested(item, wanted, prefix + "data.")

@@ -64,6 +64,7 @@ LEGACY_SPEC: dict[str, Any] = {
 ALWAYS_SUPPORTED = frozenset({"expand"})
 # Stripe's documented limit for Idempotency-Key values.
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 @dataclass
@@ -138,8 +139,11 @@ def _make_view(methods: dict[str, Operation]) -> Callable[..., Response]:
     def view(**path_args: str) -> Response:
         op = methods.get(request.method) or methods["GET"]  # Flask answers HEAD with the GET view
         pairs = request.form.items(multi=True) if op.method == "POST" else request.args.items(multi=True)
+        # A body in another encoding (JSON...) is refused, as Stripe does, rather than read as no parameters.
+        foreign = request.mimetype if op.method == "POST" and request.content_length and \
+            request.mimetype not in ("", FORM_CONTENT_TYPE, "multipart/form-data") else None
         api_request = ApiRequest(op.method, request.path, request.headers, list(pairs),
-                                 f"{request.scheme}://{request.host}")
+                                 f"{request.scheme}://{request.host}", unsupported_content_type=foreign)
         answer = run_operation(current_app.config, api_request, op, path_args)
         return Response(answer.body, status=answer.status, headers=answer.headers, mimetype="application/json")
 
@@ -155,6 +159,7 @@ class ApiRequest:
     headers: Mapping[str, str]  # case-insensitive .get
     pairs: list[tuple[str, str]]  # the decoded form body (POST) or query string
     origin: str  # scheme://host the client used
+    unsupported_content_type: str | None = None  # a POST body that is not form-encoded
 
 
 @dataclass
@@ -192,6 +197,9 @@ def _dispatch(ctx: Ctx, op: Operation, api_request: ApiRequest, path_args: dict[
         raise AuthenticationError(
             "This API call cannot be made with a publishable API key. Please use a secret API key. You can "
             "find a list of your API keys at https://dashboard.stripe.com/account/apikeys.")
+    if api_request.unsupported_content_type:
+        raise InvalidRequestError(f"Invalid request: unsupported Content-Type {api_request.unsupported_content_type}. "
+                                  "If error persists and you need assistance, please contact support@stripe.com.")
     raw = upgrade_request(op.key, ctx.api_version, decode_pairs(api_request.pairs))
     params = op.coercer.coerce(raw) if op.coercer else raw
     unsupported = unsupported_paths(params, op.supported)
@@ -203,7 +211,8 @@ def _dispatch(ctx: Ctx, op: Operation, api_request: ApiRequest, path_args: dict[
     expand = params.pop("expand", None) or []
     if op.method == "GET":
         return _respond(ctx, op.handler(ctx, params, **path_args), expand)
-    idempotency_key = ctx.idempotency_key
+    # Keys make POSTs safe to retry; Stripe documents them as having no effect on DELETE.
+    idempotency_key = ctx.idempotency_key if op.method == "POST" else None
     if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY_LENGTH:
         raise InvalidRequestError(f"Idempotency-Key is {len(idempotency_key)} characters long; it must be at most "
                                   f"{MAX_IDEMPOTENCY_KEY_LENGTH} characters.")

@@ -15,9 +15,8 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.http import HTTP_STATUS_CODES
 
-from emulator.api import OPERATIONS, ApiRequest, Operation, run_operation
+from emulator.api import FORM_CONTENT_TYPE, OPERATIONS, ApiRequest, Operation, run_operation
 
-FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 FAST_METHODS = ("GET", "POST", "DELETE")
 
 
@@ -82,7 +81,7 @@ class ApiFrontend:
         if method == "POST":
             length = environ.get("CONTENT_LENGTH") or "0"
             body = environ["wsgi.input"].read(int(length)) if length.isdigit() and int(length) else b""
-            query = body.decode("latin-1")
+            query = body.decode("utf-8", "replace")  # raw (unescaped) UTF-8 text reads as such
         else:
             query = environ.get("QUERY_STRING", "")
         pairs = parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="replace")

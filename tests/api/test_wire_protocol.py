@@ -278,3 +278,40 @@ def test_unknown_currencies_are_refused(http: RawHttp) -> None:
                                "restrictions[minimum_amount_currency]")):
         refused = http.post(path, data=data)
         assert refused.status_code == 400 and refused.json()["error"]["param"] == param, path
+
+
+def test_expandable_customer_lists_and_search_total_count(client: stripe.StripeClient) -> None:
+    customer = client.v1.customers.create(params={"name": "Zoë", "source": "tok_visa"})
+    client.v1.customers.tax_ids.create(customer.id, params={"type": "eu_vat", "value": "DE123456789"})
+    product = client.v1.products.create(params={"name": "P"})
+    price = client.v1.prices.create(params={"product": product.id, "currency": "usd", "unit_amount": 100,
+                                            "recurring": {"interval": "month"}})
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": price.id}]})
+    plain = client.v1.customers.retrieve(customer.id)
+    assert "subscriptions" not in plain and "tax_ids" not in plain and "sources" not in plain
+    full = client.v1.customers.retrieve(customer.id, params={"expand": ["subscriptions", "tax_ids", "sources"]})
+    assert [s.id for s in full.subscriptions.data] == [subscription.id]
+    assert [t.value for t in full.tax_ids.data] == ["DE123456789"]
+    assert [s.id for s in full.sources.data] == [plain.default_source]
+    assert_shape(full.to_dict())
+    found = client.v1.customers.search(params={"query": "name:'Zoë'"})
+    assert "total_count" not in found and [c.id for c in found.data] == [customer.id]
+    counted = client.v1.customers.search(params={"query": "name:'Zoë'", "expand": ["total_count"]})
+    assert counted.total_count == 1
+
+
+def test_bodies_that_are_not_form_encoded_are_refused(emulator: LiveEmulator, api_key: str) -> None:
+    json_body = requests.post(f"{emulator.url}/v1/customers", json={"email": "a@example.com"}, auth=(api_key, ""))
+    assert json_body.status_code == 400
+    assert json_body.json()["error"]["type"] == "invalid_request_error"
+    assert "unsupported Content-Type application/json" in json_body.json()["error"]["message"]
+    raw_utf8 = requests.post(f"{emulator.url}/v1/customers", data="name=Zoë".encode(), auth=(api_key, ""),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert raw_utf8.json()["name"] == "Zoë"
+    created = requests.post(f"{emulator.url}/v1/customers", auth=(api_key, ""))
+    first = requests.delete(f"{emulator.url}/v1/customers/{created.json()['id']}", auth=(api_key, ""),
+                            headers={"Idempotency-Key": "delete-twice"})
+    other = requests.post(f"{emulator.url}/v1/customers", auth=(api_key, "")).json()["id"]
+    second = requests.delete(f"{emulator.url}/v1/customers/{other}", auth=(api_key, ""),
+                             headers={"Idempotency-Key": "delete-twice"})
+    assert (first.status_code, second.status_code, second.json()["id"]) == (200, 200, other)
