@@ -25,17 +25,20 @@ def _db_option(fn):  # type: ignore[no-untyped-def]
 
 
 @cli.command()
-@click.option("--host", default=config_module.DEFAULTS["HOST"], show_default=True)
-@click.option("--port", default=config_module.DEFAULTS["PORT"], show_default=True, type=int)
+@click.option("--host", default=config_module.DEFAULTS["HOST"], show_default=True, envvar="STRIPE_EMULATOR_HOST")
+@click.option("--port", default=config_module.DEFAULTS["PORT"], show_default=True, type=int,
+              envvar="STRIPE_EMULATOR_PORT")
 @_db_option
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Processes (gunicorn) sharing the SQLite file; 1 = one threaded process.")
 @click.option("--seed", "seed_name", type=click.Choice(["none", "demo"]), default="none", show_default=True,
               help="Load a catalog from fixtures/ under the demo key before serving.")
 @click.option("--api-version", default=config_module.LATEST_API_VERSION, show_default=True,
+              envvar="STRIPE_EMULATOR_API_VERSION",
               help="Default API version of accounts created on first use of their key.")
-@click.option("--id-seed", default=None, help="Make object ids reproducible.")
-@click.option("--stripe-limits", is_flag=True, help="Apply Stripe's test-clock complexity limits.")
+@click.option("--id-seed", default=None, envvar="STRIPE_EMULATOR_ID_SEED", help="Make object ids reproducible.")
+@click.option("--stripe-limits", is_flag=True, envvar="STRIPE_EMULATOR_STRIPE_LIMITS",
+              help="Apply Stripe's test-clock complexity limits.")
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def serve(host: str, port: int, database: str, workers: int, seed_name: str, api_version: str,
           id_seed: str | None, stripe_limits: bool, verbose: bool) -> None:
@@ -70,7 +73,10 @@ def seed(database: str, name: str) -> None:
     from emulator.app import create_app
     from emulator.seed import seed_fixture
 
-    click.echo(seed_fixture(create_app({"DATABASE": database}), name))
+    try:
+        click.echo(seed_fixture(create_app({"DATABASE": database}), name))
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="NAME") from None
 
 
 @cli.command()
@@ -123,8 +129,14 @@ def advance(database: str, to_text: str | None, by_text: str | None, api_key: st
     parsed = accounts.parse_key(api_key)
     if parsed is None or parsed[0] != "sk":
         raise click.BadParameter(f"not a test secret key: {api_key}", param_hint="--api-key")
+    if not os.path.exists(database):
+        raise click.BadParameter(f"no emulator database at {database} (pass the one the emulator serves)",
+                                 param_hint="--db")
     app = create_app({"DATABASE": database})
     store = Store(connection_for(database))
+    if store.execute("SELECT 1 FROM accounts WHERE secret_key = ?", (api_key,)).fetchone() is None:
+        raise click.BadParameter(f"no account in {database} uses {api_key} (it has made no request yet)",
+                                 param_hint="--api-key")
     account = accounts.get_or_create(store, parsed[1], app.config["API_VERSION"])
     ctx = Ctx(store=store, account=account, api_version=account.api_version, settings=app.config)
     start = ctx.now()
@@ -134,6 +146,8 @@ def advance(database: str, to_text: str | None, by_text: str | None, api_key: st
         raise click.BadParameter(error.message) from None
     if target <= start:
         raise click.BadParameter(f"the account's clock is already at {start}; it only moves forward")
+    if target - start > global_clock.MAX_SHIFT:
+        raise click.BadParameter("the account's clock moves at most two years (730 days) at a time")
     ran = 0
     with click.progressbar(range(1, steps + 1), label="Advancing", show_eta=False) as bar:
         for step in bar:
@@ -156,11 +170,19 @@ def listen(forward_to: str | None, api_key: str, api_base: str, events: str | No
     """Print events as they happen and forward them to a local webhook handler (like `stripe listen`)."""
     from emulator.listen import run
 
+    import urllib.error
+
     wanted = {name.strip() for name in events.split(",")} if events else None
     try:
         run(api_base, api_key, forward_to, secret, wanted, echo=lambda line: click.echo(line, nl=True))
     except KeyboardInterrupt:
         pass
+    except urllib.error.HTTPError as error:
+        message = json.loads(error.read() or b"{}").get("error", {}).get("message", str(error))
+        raise click.ClickException(f"{api_base} refused the request: {message}") from None
+    except urllib.error.URLError as error:
+        raise click.ClickException(f"cannot reach the emulator at {api_base} ({error.reason}); is it running?") \
+            from None
 
 
 def _api_call(api_base: str, api_key: str, method: str, path: str,

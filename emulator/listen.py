@@ -40,6 +40,8 @@ class EventReader:
         self.cursor = latest[0]["id"] if latest else None
 
     def new_events(self) -> list[dict[str, Any]]:
+        if not self.cursor:
+            return self._first_events()
         found: list[dict[str, Any]] = []
         while True:
             params: dict[str, Any] = {"limit": 100}
@@ -54,6 +56,22 @@ class EventReader:
                 self.cursor = batch[-1]["id"]
             if not page["has_more"]:
                 return found
+
+
+    def _first_events(self) -> list[dict[str, Any]]:
+        """Every event of an account that had none when listening began (all pages, oldest first)."""
+        newest_first: list[dict[str, Any]] = []
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if newest_first:
+                params["starting_after"] = newest_first[-1]["id"]
+            page = self._get(params)
+            newest_first.extend(page["data"])
+            if not page["has_more"]:
+                break
+        if newest_first:
+            self.cursor = newest_first[0]["id"]
+        return list(reversed(newest_first))
 
 
 def forward(event: dict[str, Any], url: str, secret: str) -> tuple[int | None, str | None]:

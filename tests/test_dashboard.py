@@ -70,3 +70,25 @@ def test_public_details_name_the_business_everywhere(emulator: LiveEmulator, cli
                          data={"business_name": ""}, allow_redirects=False)
     assert form.status_code == 302 and "Public+details+saved" in form.headers["Location"]
     assert client.v1.accounts.retrieve_current().business_profile.name == "Stripe Portal Emulator"
+
+
+def test_dashboard_pages_links_and_filters(emulator: LiveEmulator, client: stripe.StripeClient,
+                                          http: RawHttp) -> None:
+    """Every object and event is reachable (Older/Newer pages), ids inside an object's JSON link to their
+    pages, the event filter takes a prefix, and the account clock refuses to jump more than two years."""
+    account_id = client.v1.accounts.retrieve_current().id
+    customers = [client.v1.customers.create(params={"email": f"c{i}@example.com"}).id for i in range(55)]
+    base = f"{emulator.url}/_emulator/accounts/{account_id}"
+    first = requests.get(base, params={"type": "customer"}).text
+    assert customers[-1] in first and customers[0] not in first and 'data-testid="objects-older"' in first
+    second = requests.get(base, params={"type": "customer", "page": "1"}).text
+    assert customers[0] in second and 'data-testid="objects-newer"' in second
+    older_events = requests.get(base, params={"events_page": "1"}).text
+    assert "customer.created" in older_events
+    prefixed = requests.get(base, params={"event_type": "Customer"}).text
+    assert prefixed.count('data-testid="event-row"') == 50
+    invoice = client.v1.invoices.create(params={"customer": customers[0]})
+    detail = requests.get(f"{base}/objects/{invoice.id}").text
+    assert f'href="/_emulator/accounts/{account_id}/objects/{customers[0]}"' in detail
+    too_far = http.post("/_emulator/api/clock/advance", data={"by": "3000000d"})
+    assert too_far.status_code == 400 and too_far.json()["error"]["param"] == "to"

@@ -4,11 +4,13 @@ API uses."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
 import orjson
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 
 from emulator import engine, store as store_module
 from emulator.context import Ctx
@@ -45,6 +47,30 @@ def pretty_json(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
+# Stripe ids inside a shown object ("cus_...", "in_..."): linked to their own page.
+_ID_IN_JSON = re.compile(r'&#34;((?:evt|[a-z]+(?:_sched|_test)?)_[A-Za-z0-9]{6,})&#34;')
+
+
+@bp.app_template_filter("linked_json")
+def linked_json(value: Any, account_id: str) -> Markup:
+    """The object's JSON, its ids linked to the dashboard page of the object (or event) they name."""
+    escaped = str(escape(pretty_json(value)))
+
+    def link(match: re.Match[str]) -> str:
+        object_id = match.group(1)
+        target = url_for("dashboard.event_detail", account_id=account_id, event_id=object_id) \
+            if object_id.startswith("evt_") else \
+            url_for("dashboard.object_detail", account_id=account_id, object_id=object_id)
+        return f'&#34;<a href="{target}">{object_id}</a>&#34;'
+
+    return Markup(_ID_IN_JSON.sub(link, escaped))
+
+
+def _page(raw: str | None) -> int:
+    """A page number from the query string (0 for anything else)."""
+    return int(raw) if raw and raw.isdigit() and len(raw) < 7 else 0
+
+
 @bp.get("/")
 def index() -> str:
     store = _store()
@@ -64,21 +90,30 @@ def account(account_id: str) -> str:
     counts = store.execute("SELECT object, COUNT(*) FROM objects WHERE account = ? AND deleted = 0 GROUP BY object "
                            "ORDER BY object", (account_id,)).fetchall()
     object_type = request.args.get("type")
-    objects = store.select(account_id, object_type, limit=PAGE_SIZE) if object_type else []
-    event_type = request.args.get("event_type") or None
+    page, events_page, deliveries_page = (_page(request.args.get(name)) for name in
+                                          ("page", "events_page", "deliveries_page"))
+    objects = store.select(account_id, object_type, limit=(page + 1) * PAGE_SIZE + 1)[page * PAGE_SIZE:] \
+        if object_type else []
+    event_type = (request.args.get("event_type") or "").strip().lower() or None
+    # "customer" finds customer.* too; "*" and "?" are wildcards.
+    patterns = [event_type] if event_type is None or "*" in event_type or "?" in event_type else \
+        [event_type, f"{event_type}.*"]
     event_rows = store.execute(
         "SELECT id, type, created, object_id, request_id FROM events WHERE account = ? "
-        + ("AND type GLOB ? " if event_type else "") + "ORDER BY seq DESC LIMIT ?",
-        (account_id, event_type, PAGE_SIZE) if event_type else (account_id, PAGE_SIZE)).fetchall()
-    deliveries = webhook_endpoints.deliveries(ctx, limit=PAGE_SIZE)
+        + ("AND (type GLOB ? OR type GLOB ?) " if event_type else "") + "ORDER BY seq DESC LIMIT ? OFFSET ?",
+        (account_id, *(patterns * 2)[:2], PAGE_SIZE + 1, events_page * PAGE_SIZE) if event_type
+        else (account_id, PAGE_SIZE + 1, events_page * PAGE_SIZE)).fetchall()
+    deliveries = webhook_endpoints.deliveries(ctx, limit=PAGE_SIZE + 1, offset=deliveries_page * PAGE_SIZE)
     clocks = store.select(account_id, "test_helpers.test_clock", limit=PAGE_SIZE)
     timers = store.execute("SELECT kind, object_id, due_at, clock FROM timers WHERE account = ? ORDER BY due_at, id "
                            "LIMIT ?", (account_id, PAGE_SIZE)).fetchall()
     return render_template(
         "dashboard/account.html", account=ctx.account, now=ctx.now(), counts=counts, object_type=object_type,
-        objects=objects, events=[dict(zip(("id", "type", "created", "object_id", "request_id"), r))
-                                 for r in event_rows],
-        event_type=event_type or "", deliveries=deliveries, clocks=clocks,
+        objects=objects[:PAGE_SIZE], more_objects=len(objects) > PAGE_SIZE, page=page,
+        events=[dict(zip(("id", "type", "created", "object_id", "request_id"), r)) for r in event_rows[:PAGE_SIZE]],
+        more_events=len(event_rows) > PAGE_SIZE, events_page=events_page,
+        event_type=event_type or "", deliveries=deliveries[:PAGE_SIZE], more_deliveries=len(deliveries) > PAGE_SIZE,
+        deliveries_page=deliveries_page, clocks=clocks,
         timers=[dict(zip(("kind", "object_id", "due_at", "clock"), r)) for r in timers],
         branding=branding.settings(ctx), fonts=list(branding.FONTS), border_styles=branding.BORDER_STYLES,
         public_details=public_details.settings(ctx),

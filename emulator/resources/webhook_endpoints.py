@@ -118,8 +118,8 @@ def list_(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     return common.list_objects(ctx, OBJECT, params, "/v1/webhook_endpoints")
 
 
-def deliveries(ctx: Ctx, *, event: str | None = None, endpoint: str | None = None, limit: int = 100
-               ) -> list[dict[str, Any]]:
+def deliveries(ctx: Ctx, *, event: str | None = None, endpoint: str | None = None, limit: int = 100,
+               offset: int = 0) -> list[dict[str, Any]]:
     """The delivery log: each queued delivery with its attempts (status, duration, response excerpt)."""
     clauses, args = ["account = ?"], [ctx.account_id]
     if event:
@@ -130,7 +130,8 @@ def deliveries(ctx: Ctx, *, event: str | None = None, endpoint: str | None = Non
         args.append(endpoint)
     rows = ctx.store.execute(
         "SELECT id, event, endpoint, status, attempts, next_attempt_at, created, delivered_at FROM "
-        f"webhook_deliveries WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        f"webhook_deliveries WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT ? OFFSET ?",
+        (*args, limit, offset)).fetchall()
     result = []
     for row in rows:
         attempts = ctx.store.execute(
@@ -139,7 +140,8 @@ def deliveries(ctx: Ctx, *, event: str | None = None, endpoint: str | None = Non
         event_type = ctx.store.execute("SELECT type FROM events WHERE id = ?", (row[1],)).fetchone()
         result.append({
             "id": row[0], "event": row[1], "event_type": event_type[0] if event_type else None,
-            "endpoint": row[2], "status": row[3], "attempt_count": row[4],
+            "endpoint": row[2], "endpoint_url": (ctx.store.get(ctx.account_id, row[2], OBJECT) or {}).get("url"),
+            "status": row[3], "attempt_count": row[4],
             "next_attempt_at": row[5] if row[3] == "pending" else None, "created": row[6],
             "delivered_at": row[7],
             "attempts": [{"attempted_at": a[0], "status_code": a[1], "duration_ms": round(a[2], 2),
