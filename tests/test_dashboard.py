@@ -92,3 +92,19 @@ def test_dashboard_pages_links_and_filters(emulator: LiveEmulator, client: strip
     assert f'href="/_emulator/accounts/{account_id}/objects/{customers[0]}"' in detail
     too_far = http.post("/_emulator/api/clock/advance", data={"by": "3000000d"})
     assert too_far.status_code == 400 and too_far.json()["error"]["param"] == "to"
+
+
+def test_dashboard_opens_a_customers_portal_and_advances_a_test_clock(emulator: LiveEmulator,
+                                                                     client: stripe.StripeClient) -> None:
+    account_id = client.v1.accounts.retrieve_current().id
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_780_272_000})
+    customer = client.v1.customers.create(params={"test_clock": clock.id})
+    client.v1.billing_portal.configurations.create(params={
+        "default_return_url": "https://acme.test/account", "features": {"invoice_history": {"enabled": True}}})
+    base = f"{emulator.url}/_emulator/accounts/{account_id}"
+    portal = requests.post(f"{base}/customers/{customer.id}/portal", allow_redirects=False)
+    assert portal.status_code == 302 and "/session/" in portal.headers["Location"]
+    assert requests.get(portal.headers["Location"]).status_code == 200
+    moved = requests.post(f"{base}/test_clocks/{clock.id}/advance", data={"by": "30d"})
+    assert moved.status_code == 200 and "Test clock moved to" in moved.text
+    assert client.v1.test_helpers.test_clocks.retrieve(clock.id).frozen_time == 1_780_272_000 + 30 * 86400

@@ -32,7 +32,8 @@ def _ctx(account_id: str) -> Ctx:
         account = accounts.load(store, account_id)
     except LookupError:
         abort(404)
-    return Ctx(store=store, account=account, api_version=account.api_version, settings=current_app.config)
+    return Ctx(store=store, account=account, api_version=account.api_version, settings=current_app.config,
+               base_url=current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/"))
 
 
 @bp.app_template_filter("datetime")
@@ -128,7 +129,8 @@ def object_detail(account_id: str, object_id: str) -> str:
         abort(404)
     related = ctx.store.execute("SELECT id, type, created FROM events WHERE account = ? AND object_id = ? "
                                 "ORDER BY seq DESC LIMIT ?", (account_id, object_id, PAGE_SIZE)).fetchall()
-    return render_template("dashboard/object.html", account=ctx.account, obj=obj, events=related)
+    return render_template("dashboard/object.html", account=ctx.account, obj=obj, events=related,
+                           message=request.args.get("message"))
 
 
 @bp.get("/accounts/<account_id>/events/<event_id>")
@@ -156,6 +158,43 @@ def shift_clock(account_id: str) -> Response:
     except StripeError as error:
         message = error.message
     return redirect(url_for("dashboard.account", account_id=account_id, message=message))
+
+
+@bp.post("/accounts/<account_id>/test_clocks/<clock_id>/advance")
+def advance_test_clock(account_id: str, clock_id: str) -> Response:
+    """A test clock's page: advance it by a duration (30d, 12h...), as `POST .../advance` does."""
+    from emulator.resources import test_clocks
+
+    ctx = _ctx(account_id)
+    try:
+        clock_object = test_clocks.require(ctx, clock_id)
+        target = clock_object["frozen_time"] + global_clock.parse_duration(request.form.get("by", ""))
+        with ctx.store.transaction():
+            test_clocks.begin_advance(ctx, clock_id, {"frozen_time": target})
+        ready = engine.finish_advance(ctx, clock_id)
+        message = f"Test clock moved to {format_datetime(ready['frozen_time'])}."
+    except StripeError as error:
+        message = error.message
+    return redirect(url_for("dashboard.object_detail", account_id=account_id, object_id=clock_id, message=message))
+
+
+@bp.post("/accounts/<account_id>/customers/<customer_id>/portal")
+def open_portal(account_id: str, customer_id: str) -> Response:
+    """A customer's page: open the customer portal for them (a new session with the default configuration)."""
+    from emulator.resources import billing_portal_sessions
+
+    ctx = _ctx(account_id)
+    try:
+        with ctx.store.transaction():
+            session = billing_portal_sessions.create(ctx, {"customer": customer_id,
+                                                           "return_url": url_for("dashboard.object_detail",
+                                                                                 account_id=account_id,
+                                                                                 object_id=customer_id,
+                                                                                 _external=True)})
+    except StripeError as error:
+        return redirect(url_for("dashboard.object_detail", account_id=account_id, object_id=customer_id,
+                                message=error.message))
+    return redirect(session["url"])
 
 
 @bp.post("/accounts/<account_id>/deliveries/<int:delivery_id>/resend")
