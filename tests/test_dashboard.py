@@ -108,3 +108,10 @@ def test_dashboard_opens_a_customers_portal_and_advances_a_test_clock(emulator: 
     moved = requests.post(f"{base}/test_clocks/{clock.id}/advance", data={"by": "30d"})
     assert moved.status_code == 200 and "Test clock moved to" in moved.text
     assert client.v1.test_helpers.test_clocks.retrieve(clock.id).frozen_time == 1_780_272_000 + 30 * 86400
+
+
+def test_dashboard_forms_refuse_other_sites(emulator: LiveEmulator, client: stripe.StripeClient) -> None:
+    account_id = client.v1.accounts.retrieve_current().id
+    url = f"{emulator.url}/_emulator/accounts/{account_id}/clock"
+    assert requests.post(url, data={"by": "1d"}, headers={"Origin": "https://evil.test"}).status_code == 403
+    assert requests.post(url, data={"by": "1d"}, headers={"Origin": emulator.url}).status_code == 200

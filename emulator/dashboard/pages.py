@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 from typing import Any
 
 import orjson
@@ -34,6 +35,17 @@ def _ctx(account_id: str) -> Ctx:
         abort(404)
     return Ctx(store=store, account=account, api_version=account.api_version, settings=current_app.config,
                base_url=current_app.config.get("PUBLIC_URL") or request.host_url.rstrip("/"))
+
+
+@bp.before_request
+def same_origin_forms() -> None:
+    """The dashboard's forms act only for pages of the emulator itself: a POST whose Origin (or Referer) is
+    another site is refused, so a web page cannot change branding or move clocks behind a tester's back."""
+    if request.method != "POST":
+        return
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if source and urlsplit(source).netloc != request.host:
+        abort(403)
 
 
 @bp.app_template_filter("datetime")
