@@ -153,7 +153,8 @@ def remove_payment_method(token: str, pm_id: str) -> Response:
 def reset_subscription_payment_method(token: str, subscription_id: str) -> Response:
     def act(ctx: Ctx, session: dict[str, Any]) -> Response:
         result = portal_billing.clear_override(ctx, session, subscription_id)
-        return _home(ctx, session, token, translator(ctx, session).text("msg.override_reset", plan=result["product_name"]))
+        return _home(ctx, session, token,
+                     translator(ctx, session).text("msg.override_reset", plan=result["product_name"]))
 
     return _run(token, act, form=True, page="payment_methods")
 
