@@ -189,6 +189,8 @@ def run_operation(config: Mapping[str, Any], api_request: ApiRequest, op: Operat
             "This is a bug in the emulator; the request was rolled back."))
     answer.headers.append(("Request-Id", request_id))
     answer.headers.append(("Stripe-Version", ctx.api_version if ctx is not None else ""))
+    if ctx is not None and ctx.idempotency_key and api_request.method == "POST":
+        answer.headers.append(("Idempotency-Key", ctx.idempotency_key))  # as Stripe echoes it
     return answer
 
 

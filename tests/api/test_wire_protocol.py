@@ -137,6 +137,7 @@ def test_idempotency_replays_and_rejects_other_params(http: RawHttp) -> None:
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
+    assert first.headers["Idempotency-Key"] == again.headers["Idempotency-Key"] == key
     assert len(http.get("/v1/customers").json()["data"]) == 1
     other = http.post("/v1/customers", data={"email": "j@example.com"}, headers={"Idempotency-Key": key})
     assert other.status_code == 400
