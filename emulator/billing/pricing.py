@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from emulator.billing.proration import round_amount
+
 
 def _tier_values(tier: dict[str, Any]) -> tuple[Decimal, Decimal]:
     unit = Decimal(str(tier.get("unit_amount_decimal") or tier.get("unit_amount") or 0))
@@ -42,8 +44,9 @@ def exact_amount(price: dict[str, Any], quantity: int) -> Decimal:
 
 
 def amount(price: dict[str, Any], quantity: int) -> int:
-    """The price's amount for `quantity`, in whole minor units."""
-    return int(exact_amount(price, quantity).to_integral_value())
+    """The price's amount for `quantity`, in whole minor units: a fractional amount (decimal prices) is
+    rounded half up, as Stripe's decimal pricing rounds each line ("1.5 rounded up to 2 cents")."""
+    return round_amount(exact_amount(price, quantity))
 
 
 def tier_for(price: dict[str, Any], quantity: int) -> int | None:

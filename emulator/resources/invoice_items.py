@@ -9,6 +9,7 @@ from typing import Any
 
 from emulator import ids
 from emulator.billing import pricing
+from emulator.billing.proration import round_amount
 from emulator.context import Ctx
 from emulator.errors import InvalidRequestError
 from emulator.resources import common
@@ -17,7 +18,7 @@ OBJECT = "invoiceitem"
 CREATE_PARAMS = ("amount", "currency", "customer", "description", "discountable", "invoice", "metadata", "period",
                  "price_data", "pricing", "quantity", "subscription", "tax_rates", "unit_amount_decimal")
 UPDATE_PARAMS = ("amount", "description", "discountable", "metadata", "period", "pricing", "quantity",
-                 "unit_amount_decimal")
+                 "tax_rates", "unit_amount_decimal")
 
 
 def build(ctx: Ctx, *, customer: dict[str, Any], amount: int, currency: str, description: str,
@@ -94,7 +95,7 @@ def create(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
         currency = price["currency"]
     elif params.get("unit_amount_decimal") is not None:
         unit_decimal = str(params["unit_amount_decimal"])
-        amount = int((Decimal(unit_decimal) * quantity).to_integral_value())
+        amount = round_amount(Decimal(unit_decimal) * quantity)
         currency = common.currency(params["currency"]) if params.get("currency") else \
             customer.get("currency") or "usd"
     elif params.get("amount") is not None:
@@ -196,13 +197,15 @@ def update(ctx: Ctx, item_id: str, params: dict[str, Any]) -> dict[str, Any]:
         item["quantity"] = params["quantity"]
         item["quantity_decimal"] = str(params["quantity"])
         unit = Decimal((item["pricing"] or {}).get("unit_amount_decimal") or item["amount"])
-        item["amount"] = int((unit * params["quantity"]).to_integral_value())
+        item["amount"] = round_amount(unit * params["quantity"])
     if "amount" in params:
         item["amount"] = params["amount"]
     if "period" in params:
         item["period"] = {"end": params["period"]["end"], "start": params["period"]["start"]}
     if "metadata" in params:
         item["metadata"] = common.apply_metadata(item["metadata"], params["metadata"])
+    if "tax_rates" in params:
+        item["tax_rates"] = _rates(ctx, params["tax_rates"] or None)
     item["net_amount"] = item["amount"]
     common.save(ctx, before, item)
     if item["invoice"]:

@@ -221,12 +221,20 @@ def _taxes(ctx: Ctx, lines: list[dict[str, Any]]) -> tuple[int, int, list[dict[s
     summary: dict[tuple[str, str], dict[str, Any]] = {}
     for line in lines:
         taxable = line["amount"] - sum(d["amount"] for d in line["discount_amounts"])
-        for tax in line.get("taxes") or []:
+        taxes = line.get("taxes") or []
+        rates = []
+        for tax in taxes:
             rate = ctx.store.get(ctx.account_id, tax["tax_rate_details"]["tax_rate"], "tax_rate")
-            percentage = Decimal(str(rate["percentage"])) if rate else Decimal(0)
+            rates.append(Decimal(str(rate["percentage"])) if rate else Decimal(0))
+        # Inclusive rates share one base, the line's amount without all of them (10% and 5% of 1000 in 1150);
+        # each is rounded on its own and the base is what remains.
+        inclusive_rates = [(tax, pct) for tax, pct in zip(taxes, rates) if tax["tax_behavior"] == "inclusive"]
+        base = Decimal(taxable) / (1 + sum((pct for _, pct in inclusive_rates), Decimal(0)) / 100)
+        carved = {id(tax): round_amount(base * pct / 100) for tax, pct in inclusive_rates}
+        for tax, percentage in zip(taxes, rates):
             if tax["tax_behavior"] == "inclusive":
-                amount = round_amount(Decimal(taxable) - Decimal(taxable) / (1 + percentage / 100))
-                tax.update(amount=amount, taxable_amount=taxable - amount)
+                amount = carved[id(tax)]
+                tax.update(amount=amount, taxable_amount=taxable - sum(carved.values()))
                 inclusive += amount
             else:
                 amount = round_amount(Decimal(taxable) * percentage / 100)

@@ -128,3 +128,24 @@ def test_finalizing_creates_the_payment_intent_and_collects_later(client: stripe
     advance(client, clock, ts(2026, 5, 1, 2))
     charged = client.v1.invoices.retrieve(collected.id)
     assert (charged.status, charged.amount_paid, charged.attempt_count) == ("paid", 1200, 1)
+
+
+def test_decimal_amounts_round_half_up_and_inclusive_rates_share_a_base(client: stripe.StripeClient) -> None:
+    """Stripe rounds each line's decimal amount half up ("1.5 rounded up to 2 cents"); two inclusive rates on
+    one line are carved out of one base (10% and 5% of 1000 in 1150)."""
+    clock, customer = clock_customer(client, ts(2026, 5, 1))
+    half = client.v1.invoice_items.create(params={"customer": customer, "currency": "usd", "quantity": 1,
+                                                  "unit_amount_decimal": "2.5"})
+    assert half.amount == 3
+    ten = client.v1.tax_rates.create(params={"display_name": "A", "percentage": 10, "inclusive": True})
+    five = client.v1.tax_rates.create(params={"display_name": "B", "percentage": 5, "inclusive": True})
+    invoice = draft(client, customer)
+    client.v1.invoice_items.create(params={"customer": customer, "amount": 1150, "currency": "usd",
+                                           "invoice": invoice.id, "tax_rates": [ten.id, five.id]})
+    taxed = client.v1.invoices.retrieve(invoice.id)
+    assert [(t.amount, t.taxable_amount) for t in taxed.total_taxes] == [(100, 1000), (50, 1000)]
+    assert (taxed.total, taxed.total_excluding_tax) == (1150, 1000)
+    item = client.v1.invoice_items.list(params={"invoice": invoice.id}).data[0]
+    client.v1.invoice_items.update(item.id, params={"tax_rates": [ten.id]})
+    retaxed = client.v1.invoices.retrieve(invoice.id)
+    assert [(t.amount, t.taxable_amount) for t in retaxed.total_taxes] == [(105, 1045)]
